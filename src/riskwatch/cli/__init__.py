@@ -1,0 +1,20 @@
+"""The ``riskwatch`` command line (Typer + Rich).
+
+Each command module registers its commands on :data:`riskwatch.cli.app.app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from riskwatch.cli import common, ingest, synth
+from riskwatch.cli.app import app
+
+__all__ = ["app", "main"]
+
+_ = (common, ingest, synth)  # imported for their command registrations
+
+
+def main() -> None:
+    """Entry point of the ``riskwatch`` script."""
+    sys.exit(app())

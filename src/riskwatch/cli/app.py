@@ -1,0 +1,13 @@
+"""The Typer application object shared by the command modules."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="riskwatch",
+    help="riskwatch — 企业信用风险分类管理: classify, warn, sample, serve.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)

@@ -1,0 +1,3 @@
+"""CLI commands: ingest."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""CLI commands: synth."""
+
+from __future__ import annotations

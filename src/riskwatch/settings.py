@@ -1,0 +1,43 @@
+"""Settings from the environment (``RISKWATCH_*``); nothing here touches the disk at import."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings.
+
+    ``home`` holds the warehouse (``warehouse.duckdb``), the deployment secret
+    (``secret.key``, mode 0600) and derived outputs.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RISKWATCH_", extra="ignore")
+
+    home: Path = Field(default=Path("./riskwatch-data"))
+    environment: Literal["development", "test", "production"] = "development"
+    # Some codes issued in early pilot areas are legal yet fail the GB 32100 check:
+    # "quarantine" rejects them (the default), "flag" loads them with a flag.
+    uscc_bad_check: Literal["quarantine", "flag"] = "quarantine"
+    threads: int = Field(default=0, ge=0, description="engine threads; 0 = all cores")
+    memory_limit: str = Field(default="", description="DuckDB memory_limit, e.g. '8GB'")
+    batch_rows: int = Field(default=500_000, ge=1000, description="rows per ingest batch")
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.home / "secret.key"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
