@@ -24,9 +24,10 @@ class RiskwatchError(Exception):
 
     status_code: int = 500
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    @property
+    def message(self) -> str:
+        """The sentence shown to the user."""
+        return str(self.args[0]) if self.args else type(self).__name__
 
 
 class InputError(ValueError, RiskwatchError):

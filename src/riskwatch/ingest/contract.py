@@ -207,6 +207,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("uscc",),
             known_on="established_on",
+            derived=(("name_norm", "VARCHAR"),),
         ),
         Table(
             "investments",
@@ -362,7 +363,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("complaint_id",),
             known_on="received_on",
-            derived=(("uscc_source", "VARCHAR"),),
+            derived=(("uscc_source", "VARCHAR"), ("enterprise_name_norm", "VARCHAR")),
         ),
         Table(
             "judicial",
@@ -394,7 +395,11 @@ TABLES: dict[str, Table] = {
             ),
             key=("opinion_id",),
             known_on="published_on",
-            derived=(("uscc_source", "VARCHAR"), ("sentiment_source", "VARCHAR")),
+            derived=(
+                ("uscc_source", "VARCHAR"),
+                ("enterprise_name_norm", "VARCHAR"),
+                ("sentiment_source", "VARCHAR"),
+            ),
         ),
         Table(
             "inspectors",

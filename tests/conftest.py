@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stdnum.cn import ric, uscc
+
+from riskwatch.settings import Settings
+
+
+def make_uscc(i: int, region: str = "410105") -> str:
+    """A valid 统一社会信用代码 numbered i."""
+    body = f"91{region}MA{i:07d}"
+    body = body[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+def make_person_id(i: int) -> str:
+    """A valid resident ID number numbered i."""
+    body = f"41010519800101{i % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum wants a placeholder check digit
+
+
+class CityFolder:
+    """Writes contract files into a folder, the way bureaus' exports look."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def csv(
+        self,
+        name: str,
+        header: list[str],
+        rows: list[list[object]],
+        encoding: str = "utf-8",
+        title: str | None = None,
+    ) -> Path:
+        path = self.root / name
+        lines = []
+        if title:
+            lines += [title, ""]
+        lines.append(",".join(header))
+        lines += [",".join("" if v is None else str(v) for v in row) for row in rows]
+        path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+        return path
+
+    def jsonl(self, name: str, rows: list[dict[str, object]]) -> Path:
+        path = self.root / name
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+        return path
+
+
+ENTERPRISE_HEADER = [
+    "统一社会信用代码",
+    "企业名称",
+    "企业类型",
+    "登记状态",
+    "成立日期",
+    "注册资本(万元)",
+    "行业代码",
+    "住所行政区划代码",
+    "住所",
+    "法定代表人证件号码",
+    "法定代表人",
+]
+
+
+def enterprise_row(i: int, name: str | None = None, person: int | None = None) -> list[object]:
+    return [
+        make_uscc(i),
+        name or f"郑州测试{i}有限公司",
+        "有限责任公司",
+        "存续",
+        "2019-03-05",
+        100,
+        "F5211",
+        "410105",
+        f"金水区测试路{i}号",
+        make_person_id(person if person is not None else i),
+        f"张{i}",
+    ]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", batch_rows=1000)
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> Iterator[CityFolder]:
+    yield CityFolder(tmp_path / "city")
