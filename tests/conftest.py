@@ -5,9 +5,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from stdnum.cn import ric, uscc
 
 from riskwatch.settings import Settings
+
+
+# The machine is shared by parallel jobs: judge properties, not per-example speed.
+hypothesis_settings.register_profile("riskwatch", deadline=None, max_examples=60)
+hypothesis_settings.load_profile("riskwatch")
 
 
 def make_uscc(i: int, region: str = "410105") -> str:

@@ -171,3 +171,38 @@ def test_enum_lists_split_on_every_separator(sep: str) -> None:
 def test_names_written_two_ways_give_one_key() -> None:
     assert nz.normalize_name("郑州乙（河南）有限公司") == nz.normalize_name("郑州乙(河南) 有限公司")
     assert nz.normalize_name("甲公司") != nz.normalize_name("乙公司")
+
+
+@given(st.lists(uscc_codes(), min_size=1, max_size=50), st.data())
+def test_vectorised_check_characters_agree_with_stdnum(
+    codes: list[str], data: st.DataObject
+) -> None:
+    import pyarrow as pa
+
+    from riskwatch.ingest.fastpath import uscc_check_mask
+
+    mutated = [
+        c[:-1] + data.draw(st.sampled_from(USCC_ALPHABET)) if data.draw(st.booleans()) else c
+        for c in codes
+    ]
+    assert uscc_check_mask(pa.array(mutated)).tolist() == [uscc.is_valid(c) for c in mutated]
+
+
+@given(
+    st.lists(
+        st.text(alphabet="0123456789ABCabc 　（）〔〕号-.", min_size=0, max_size=12), max_size=30
+    )
+)
+def test_fast_code_path_only_takes_values_the_slow_path_leaves_alone(values: list[str]) -> None:
+    import pyarrow as pa
+
+    from riskwatch.ingest.fastpath import clean_code, clean_uscc
+
+    fast, mask = clean_code(pa.array(values, pa.string()))
+    for value, taken, out in zip(values, mask.tolist(), fast.to_pylist(), strict=True):
+        if taken:
+            assert out == value == nz.parse_code(value)
+    _, mask = clean_uscc(pa.array(values, pa.string()))
+    assert not mask.any() or all(
+        nz.normalize_uscc(v) == v for v, m in zip(values, mask, strict=True) if m
+    )

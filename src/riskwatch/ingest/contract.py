@@ -422,7 +422,7 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "VARCHAR"),
     ("_source_file", "VARCHAR"),
     ("_source_line", "BIGINT"),
-    ("_row_hash", "VARCHAR"),
+    ("_row_hash", "UBIGINT"),
     ("_flags", "VARCHAR[]"),
     ("_extra", "VARCHAR"),
 )

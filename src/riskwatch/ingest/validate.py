@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskwatch.ingest import fastpath
 from riskwatch.ingest import normalize as nz
 from riskwatch.ingest.contract import Column, Kind, Table
 from riskwatch.ingest.pseudonym import Pseudonymizer
@@ -130,8 +131,29 @@ class _Parsed:
     errors: list[nz.BadValue]
 
 
-def _parse_column(arr: pa.Array, parse: Parser, out_type: pa.DataType) -> _Parsed:
-    """Apply ``parse`` to each distinct value of ``arr`` and map the results to rows."""
+FastPath = Callable[[pa.Array], tuple[pa.Array, np.ndarray]]
+
+
+def _parse_column(
+    arr: pa.Array,
+    parse: Parser,
+    out_type: pa.DataType,
+    fast: FastPath | None = None,
+    cache: dict[str, Any] | None = None,
+) -> _Parsed:
+    """Apply ``parse`` to each distinct value of ``arr`` and map the results to rows.
+
+    ``fast`` first takes the rows already in normal form in one vectorised pass; ``cache``
+    remembers results across the batches of a file (a code recurs in every batch).
+    """
+    fast_values: pa.Array | None = None
+    handled: np.ndarray | None = None
+    if fast is not None:
+        fast_values, handled = fast(arr)
+        if handled.all():
+            n = len(arr)
+            return _Parsed(fast_values, np.zeros(n, bool), np.full(n, -1, np.int32), [])
+        arr = pc.if_else(pa.array(handled), None, arr)
     encoded = pc.dictionary_encode(arr)
     dictionary = encoded.dictionary.to_pylist()
     results: list[Any] = []
@@ -146,7 +168,13 @@ def _parse_column(arr: pa.Array, parse: Parser, out_type: pa.DataType) -> _Parse
             err_index.append(-1)
             continue
         try:
-            results.append(parse(text))
+            if cache is None:
+                value = parse(text)
+            else:
+                value = cache.get(text, _UNSEEN)
+                if value is _UNSEEN:
+                    value = cache[text] = parse(text)
+            results.append(value)
             is_missing.append(False)
             err_index.append(-1)
         except nz.BadValue as exc:
@@ -166,7 +194,17 @@ def _parse_column(arr: pa.Array, parse: Parser, out_type: pa.DataType) -> _Parse
         values = pa.nulls(len(arr), out_type)
         missing = np.ones(len(arr), dtype=bool)
         codes = np.full(len(arr), -1, dtype=np.int32)
+    if fast_values is not None and handled is not None:
+        values = pc.coalesce(fast_values, values)
+        missing &= ~handled
     return _Parsed(values, missing, codes, errors)
+
+
+_UNSEEN = object()
+_FAST: dict[Kind, FastPath] = {Kind.USCC: fastpath.clean_uscc, Kind.CODE: fastpath.clean_code}
+# Kinds whose distinct values are many (an ID per row or per enterprise): worth a cache.
+_CACHED = frozenset({Kind.PERSON_ID})
+_CACHE_LIMIT = 2_000_000
 
 
 def _text_column(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -215,6 +253,8 @@ class BatchValidator:
         self.table = table
         self.policy = policy
         self.pseudo = pseudonymizer
+        self._caches: dict[str, dict[str, Any]] = {}
+        self._flagged = np.zeros(0, dtype=bool)
         self._person_cols = {
             c.name for c in table.columns if c.kind in (Kind.PERSON_ID, Kind.PARTY_ID)
         }
@@ -225,7 +265,7 @@ class BatchValidator:
         n = raw.num_rows
         issues = _RowIssues(n)
         out: dict[str, pa.Array] = {}
-        flags = np.zeros(n, dtype=bool)
+        self._flagged = np.zeros(n, dtype=bool)
         flag_counts: dict[str, int] = {}
         for col in self.table.columns:
             out_type = ARROW_TYPES[col.kind]
@@ -240,14 +280,14 @@ class BatchValidator:
             else:
                 parser = _parser(col)
                 assert parser is not None
-                parsed = _parse_column(arr, parser, out_type)
+                parsed = _parse_column(
+                    arr, parser, out_type, _FAST.get(col.kind), self._cache_for(col)
+                )
                 values, missing = parsed.values, parsed.missing
                 self._record_errors(col, arr, parsed, issues)
                 if col.kind is Kind.USCC:
                     values, bad_check = self._uscc_check(col, arr, values, issues)
-                    if bad_check.any():
-                        flags |= bad_check
-                        flag_counts["uscc_check"] = int(bad_check.sum())
+                    self._flagged |= bad_check
                 elif col.kind is Kind.PERSON_ID:
                     values = self._pseudonymize(values)
             if col.required:
@@ -264,7 +304,9 @@ class BatchValidator:
             out[col.name] = values
         self._cross_rules(out, issues)
         self._derive(out, n)
-        flag_list = [["uscc_check"] if f else None for f in flags.tolist()]
+        if self._flagged.any():
+            flag_counts["uscc_check"] = int(self._flagged.sum())
+        flag_list = [["uscc_check"] if f else None for f in self._flagged.tolist()]
         out["_source_line"] = raw.column("_line").combine_chunks()
         out["_flags"] = pa.array(flag_list, pa.list_(pa.string()))
         out["_extra"] = self._scrub_extra(raw.column("_extra").combine_chunks())
@@ -278,6 +320,14 @@ class BatchValidator:
         return ValidatedBatch(typed, rejects, flag_counts)
 
     # -- columns ------------------------------------------------------------------------
+
+    def _cache_for(self, col: Column) -> dict[str, Any] | None:
+        if col.kind not in _CACHED:
+            return None
+        cache = self._caches.setdefault(col.name, {})
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        return cache
 
     def _record_errors(
         self, col: Column, arr: pa.Array, parsed: _Parsed, issues: _RowIssues
@@ -295,13 +345,12 @@ class BatchValidator:
     def _uscc_check(
         self, col: Column, arr: pa.Array, values: pa.Array, issues: _RowIssues
     ) -> tuple[pa.Array, np.ndarray]:
-        codes = pc.dictionary_encode(values)
-        ok = [True if c is None else nz.uscc_check_ok(c) for c in codes.dictionary.to_pylist()]
-        idx = codes.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        present = pc.is_valid(values)
         bad = np.zeros(len(values), dtype=bool)
-        if ok:
-            bad = ~np.asarray(ok, dtype=bool)[idx] & ~codes.indices.is_null().to_numpy(
-                zero_copy_only=False
+        filled = values.filter(present)
+        if len(filled):
+            bad[np.flatnonzero(present.to_numpy(zero_copy_only=False))] = ~fastpath.uscc_check_mask(
+                filled
             )
         if not bad.any():
             return values, bad
@@ -338,11 +387,15 @@ class BatchValidator:
         col = self.table.column("holder_id")
         person_arr = pc.if_else(person, arr, None)
         org_arr = pc.if_else(person, None, arr)
-        p = _parse_column(person_arr, nz.normalize_person_id, pa.string())
-        o = _parse_column(org_arr, nz.normalize_uscc, pa.string())
+        p = _parse_column(
+            person_arr, nz.normalize_person_id, pa.string(), cache=self._cache_for(col)
+        )
+        o = _parse_column(org_arr, nz.normalize_uscc, pa.string(), fastpath.clean_uscc)
         self._record_errors(col, person_arr, p, issues)
         self._record_errors(Column("holder_id", col.label, Kind.USCC), org_arr, o, issues)
-        values = pc.coalesce(self._pseudonymize(p.values), o.values)
+        org_values, bad = self._uscc_check(col, org_arr, o.values, issues)
+        self._flagged |= bad
+        values = pc.coalesce(self._pseudonymize(p.values), org_values)
         missing = p.missing & o.missing
         return values, missing
 

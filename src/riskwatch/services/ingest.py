@@ -149,6 +149,7 @@ class IngestService:
             loads.record_load(
                 con, load_id, report.started_at, None, report.source_dir, "running", None
             )
+            loads.rehash_if_engine_changed(con)
             touched: set[str] = set()
             for source in files:
                 size = source.path.stat().st_size

@@ -80,7 +80,9 @@ class FileTransaction:
         self.con.execute("BEGIN TRANSACTION")
         self._open = True
         cols = ", ".join(f"{_q(c)} {t}" for c, t in warehouse_columns(self.table))
-        self.con.execute(f"CREATE OR REPLACE TABLE {self.STAGE} ({cols})")
+        # In memory (spilling to the temp directory when large): staged rows are written
+        # to the database file once, by the merge, not twice.
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.STAGE} ({cols})")
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -105,8 +107,7 @@ class FileTransaction:
             elif col == "_source_file":
                 exprs.append("$file")
             elif col == "_row_hash":
-                fields = ", ".join(f"{_q(c)} := b.{_q(c)}" for c in self._content)
-                exprs.append(f"md5(CAST(struct_pack({fields}) AS VARCHAR))")
+                exprs.append(row_hash_sql(self.table, "b"))
             elif col in present:
                 exprs.append(f"b.{_q(col)}")
             else:
@@ -149,12 +150,15 @@ class FileTransaction:
         key = ", ".join(_q(k) for k in self.table.key)
         on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in self.table.key)
         duplicates = self._dedupe(key, on)
-        row = con.execute(
-            f"SELECT count(*) FILTER (WHERE t._row_hash IS NULL), "
-            f"count(*) FILTER (WHERE t._row_hash = s._row_hash), "
-            f"count(*) FILTER (WHERE t._row_hash <> s._row_hash) "
-            f"FROM {self.STAGE} s LEFT JOIN {target} t ON {on}"
-        ).fetchone()
+        if _is_empty(con, self.table.name):
+            row = con.execute(f"SELECT count(*), 0, 0 FROM {self.STAGE}").fetchone()
+        else:
+            row = con.execute(
+                f"SELECT count(*) FILTER (WHERE t._row_hash IS NULL), "
+                f"count(*) FILTER (WHERE t._row_hash = s._row_hash), "
+                f"count(*) FILTER (WHERE t._row_hash <> s._row_hash) "
+                f"FROM {self.STAGE} s LEFT JOIN {target} t ON {on}"
+            ).fetchone()
         assert row is not None
         new, unchanged, changed = (int(x) for x in row)
         if changed:
@@ -172,10 +176,13 @@ class FileTransaction:
             con.execute("DROP TABLE _changed")
         if new or changed:
             cols = ", ".join(_q(c) for c in self._cols)
-            con.execute(
-                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {self.STAGE} s "
-                f"ANTI JOIN {target} t ON {on}"
-            )
+            if unchanged:
+                con.execute(
+                    f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {self.STAGE} s "
+                    f"ANTI JOIN {target} t ON {on}"
+                )
+            else:  # every staged key is new or was just deleted: no anti-join needed
+                con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {self.STAGE}")
         return MergeCounts(loaded=new + changed, unchanged=unchanged, duplicates=duplicates)
 
     def _dedupe(self, key: str, on: str) -> int:
@@ -212,6 +219,33 @@ class FileTransaction:
         self.con.execute(f"DROP TABLE {self.STAGE}")
         self.con.execute("COMMIT")
         self._open = False
+
+
+def row_hash_sql(table: Table, alias: str) -> str:
+    """SQL for the content hash of a row: contract columns and unknown extra columns.
+
+    DuckDB's 64-bit ``hash()`` is four times cheaper than md5 over a text rendering; its
+    values may change between DuckDB versions, so :func:`rehash_if_engine_changed`
+    recomputes stored hashes once after an upgrade.
+    """
+    cols = [c.name for c in table.columns] + ["_extra"]
+    return "hash(" + ", ".join(f"{alias}.{_q(c)}" for c in cols) + ")"
+
+
+def rehash_if_engine_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute every stored row hash when the DuckDB version differs from the last run."""
+    version = duckdb.__version__
+    row = con.execute("SELECT value FROM meta WHERE key = 'row_hash_engine'").fetchone()
+    if row is not None and row[0] == version:
+        return
+    if row is not None:
+        for table in TABLES.values():
+            con.execute(f"UPDATE {_q(table.name)} t SET _row_hash = {row_hash_sql(table, 't')}")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('row_hash_engine', ?)", [version])
+
+
+def _is_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return con.execute(f"SELECT 1 FROM {_q(table)} LIMIT 1").fetchone() is None
 
 
 # --- bookkeeping ---------------------------------------------------------------------------
