@@ -41,6 +41,15 @@ DATE_RE = re.compile(
 )
 
 Row = tuple[int, dict[str, Any]]
+DATE_ORDER = {
+    "enterprises": [("established_on", "deregistered_on")],
+    "abnormal_listings": [("listed_on", "removed_on")],
+    "serious_violations": [("listed_on", "removed_on")],
+    "penalties": [("decided_on", "publicity_until"), ("decided_on", "repaired_on")],
+    "licenses": [("issued_on", "valid_until")],
+    "complaints": [("received_on", "closed_on")],
+    "judicial": [("filed_on", "closed_on")],
+}
 
 
 def make(tmp: Path, name: str, fmt: str = "mixed", seed: int = 7, n: int = N) -> Path:
@@ -154,9 +163,9 @@ def problem(col: Column, value: Any, row: dict[str, Any]) -> str | None:
         return None if _ric_ok(v) else "person_id_check"
     allowed = _allowed(col)
     if k is Kind.ENUM:
-        return None if v in allowed else "unknown_enum"
+        return None if v in allowed else "bad_enum"
     if k is Kind.ENUM_LIST:
-        return None if all(p in allowed for p in re.split("[;、，,]", v)) else "unknown_enum"
+        return None if all(p in allowed for p in re.split("[;、，,]", v)) else "bad_enum"
     if k is Kind.DATE:
         d = parse_date(v)
         if d is None:
@@ -201,6 +210,10 @@ def validate(root: Path) -> tuple[set[tuple[str, int, str, str]], Counter[str]]:
                 why = problem(col, row.get(col.name), row)
                 if why:
                     found.add((path.name, line, col.name, why))
+            for earlier, later in DATE_ORDER.get(table.name, ()):
+                a, b = parse_date(norm(row.get(earlier))), parse_date(norm(row.get(later)))
+                if a and b and b < a:
+                    found.add((path.name, line, later, "date_order"))
     return found, rows_per_table
 
 
@@ -230,7 +243,7 @@ def test_only_the_listed_rows_break_the_contract(mixed: Path) -> None:
     expected = bad_rows(mixed)
     assert found == expected
     reasons = Counter(r for *_, r in expected)
-    assert set(reasons) == {"uscc_check", "bad_date", "unknown_enum", "person_id_check"}
+    assert set(reasons) == {"uscc_check", "bad_date", "bad_enum", "person_id_check"}
     manifest = json.loads((mixed / "truth" / "manifest.json").read_text("utf-8"))
     assert dict(rows) == {t: n for t, n in manifest["tables"].items() if n}
     checked = sum(

@@ -70,7 +70,7 @@ def annual_reports(
         cols["sub"].append(sub[keep])
         cols["has"].append(has[keep])
         put = miss & (listed <= tl.as_of) & (listed < ch.end[rows])
-        removed = late_ok + rng.integers(1, 20, len(rows))
+        removed = late_day + rng.integers(1, 20, len(rows))
         lst["row"].append(rows[put])
         lst["on"].append(listed[put])
         lst["removed"].append(removed[put])

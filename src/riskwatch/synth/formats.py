@@ -72,9 +72,9 @@ BAD_FEW: tuple[tuple[str, str, str], ...] = (
     ("changes", "changed_on", "bad_date"),
     ("penalties", "decided_on", "bad_date"),
     ("judicial", "filed_on", "bad_date"),
-    ("inspections", "result", "unknown_enum"),
-    ("complaints", "channel", "unknown_enum"),
-    ("changes", "item", "unknown_enum"),
+    ("inspections", "result", "bad_enum"),
+    ("complaints", "channel", "bad_enum"),
+    ("changes", "item", "bad_enum"),
     ("officers", "person_id", "person_id_check"),
     ("investments", "holder_id", "person_id_check"),
 )
@@ -160,17 +160,19 @@ def present(
     for table_name, column, reason in BAD_FEW:
         if table_name != name or n == 0 or (reason == "bad_date" and typed):
             continue
-        if column == "holder_id":
-            ok = np.flatnonzero(
-                pc.equal(pc.utf8_length(cols[column]), 18).to_numpy(zero_copy_only=False) & ~taken
-            )
-            rows = np.sort(rng.choice(ok, size=min(2, len(ok)), replace=False))
+        if reason == "person_id_check":
+            # Only resident IDs of natural persons: not passports, not enterprise holders.
+            ok = pc.equal(pc.utf8_length(cols[column]), 18)
+            if "holder_type" in cols:
+                ok = pc.and_(ok, pc.equal(cols["holder_type"], "自然人"))
+            free = np.flatnonzero(ok.to_numpy(zero_copy_only=False) & ~taken)
+            rows = np.sort(rng.choice(free, size=min(2, len(free)), replace=False))
             taken[rows] = True
         else:
             rows = choose(2)
         if reason == "person_id_check":
             cols[column] = _edit(cols[column], rows, lambda v: corrupt_check([v], RIC_CHECK)[0])
-        elif reason == "unknown_enum":
+        elif reason == "bad_enum":
             cols[column] = _edit(cols[column], rows, lambda v, c=column: UNKNOWN_ENUM[c])
         mark(rows, column, reason)
         if reason == "bad_date":
@@ -222,9 +224,12 @@ def _quirks(
 ) -> None:
     """Realistic noise that must load: it never makes a row bad."""
     n = len(taken)
+    quirked = taken.copy()  # one quirk per row, so quirks never stack into a bad value
 
     def rows(share: float) -> Int:
-        return np.flatnonzero((rng.random(n) < share) & ~taken)
+        picked = np.flatnonzero((rng.random(n) < share) & ~quirked)
+        quirked[picked] = True
+        return picked
 
     if "uscc" in cols and name in (
         "enterprises",

@@ -262,7 +262,7 @@ VILLAGES = ("东村", "西村", "南庄", "北街村", "王庄村", "李庄村",
 # Latent risk z (about N(0, 1) at as-of) → log-odds that a spot check finds a problem.
 # The kink near the median makes the lower half nearly clean, as the Henan 2021 ladder shows.
 Z_KNOTS = np.array([-5.0, -2.5, 0.0, 0.12, 1.29, 1.81, 2.5, 5.0])
-LOGIT_KNOTS = np.array([-6.0, -4.4, -2.4, -1.0, -0.05, 0.9, 2.6, 5.0])
+LOGIT_KNOTS = np.array([-6.0, -4.4, -2.4, -0.75, 0.1, 1.0, 2.6, 5.0])
 Z_MEAN = 0.174  # population constants that standardise the linear predictor
 Z_SD = 0.85
 
