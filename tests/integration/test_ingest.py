@@ -358,3 +358,20 @@ def test_records_of_unknown_enterprises_are_kept_and_counted(
     report = load(settings, city.root)
     assert report.tables["penalties"].rows_loaded == 1
     assert report.tables["penalties"].warnings == {"unknown_enterprise": 1}
+
+
+def test_jsonl_whose_columns_change_type_falls_back_line_by_line(
+    settings: Settings, city: CityFolder
+) -> None:
+    base = {"received_on": "2025-01-02", "channel": "12315", "kind": "投诉", "category": "价格",
+            "enterprise_name": "某公司"}  # fmt: skip
+    rows = [{"complaint_id": f"C{i}", **base} for i in range(3000)]
+    rows.append({"complaint_id": 12345, **base, "substantiated": {"nested": True}})
+    path = city.jsonl("complaints.jsonl", rows)
+    path.write_text(path.read_text("utf-8") + "{not json\n", "utf-8")
+    report = load(settings.model_copy(update={"batch_rows": 1000}), city.root)
+    assert report.tables["complaints"].rows_loaded == 3000
+    assert query(settings, "SELECT line, reason FROM quarantine ORDER BY line") == [
+        (3001, "bad_bool"),
+        (3002, "bad_json"),
+    ]

@@ -578,33 +578,37 @@ def _has_blank_lines(path: Path) -> bool:
 
 
 def iter_jsonl(
-    opened: OpenedFile, batch_rows: int, line_errors: list[JsonLineError]
+    opened: OpenedFile, batch_rows: int, line_errors: list[JsonLineError], exact: bool = False
 ) -> Iterator[RawBatch]:
-    """Stream JSON Lines: Arrow's reader when every line is a flat object, else line by line."""
+    """Stream JSON Lines with Arrow's reader; raise :class:`NeedExactLines` when a line is
+    not a flat JSON object or a column changes type (the caller then uses ``exact``)."""
     path = opened.source.path
-    fast: pa.Table | None = None
-    if not _has_blank_lines(path):
-        try:
-            fast = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=16 << 20))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            fast = None
-        if fast is not None and any(
-            pa.types.is_struct(f.type) or pa.types.is_map(f.type) for f in fast.schema
-        ):
-            fast = None
-    if fast is not None:
-        raw_names = [n for n in fast.column_names if n in opened.mapping]
-        extra_seen = [n for n in fast.column_names if n not in opened.mapping]
-        mapping_extra = dict.fromkeys(extra_seen)
-        opened.mapping.update(mapping_extra)
-        names = raw_names + extra_seen
-        for start in range(0, fast.num_rows, batch_rows):
-            part = fast.slice(start, batch_rows)
-            cols = [_as_text(part.column(n)) for n in names]
-            lines = pa.array(range(start + 1, start + 1 + part.num_rows), pa.int64())
-            yield _finish_batch(opened, names, cols, lines)
+    if exact or _has_blank_lines(path):
+        yield from _iter_jsonl_slow(opened, batch_rows, line_errors)
         return
-    yield from _iter_jsonl_slow(opened, batch_rows, line_errors)
+    block = max(1 << 20, min(64 << 20, batch_rows * 300))
+    next_line = 1
+    try:
+        reader = pajson.open_json(path, read_options=pajson.ReadOptions(block_size=block))
+        for rb in reader:
+            if any(pa.types.is_struct(f.type) or pa.types.is_map(f.type) for f in rb.schema):
+                raise NeedExactLines
+            for name in rb.schema.names:
+                if name not in opened.mapping:
+                    _map_late_key(opened, name)
+            names = list(rb.schema.names)
+            cols = [_as_text(rb.column(i)) for i in range(rb.num_columns)]
+            lines = pa.array(range(next_line, next_line + rb.num_rows), pa.int64())
+            next_line += rb.num_rows
+            yield _finish_batch(opened, names, cols, lines)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        raise NeedExactLines from None
+
+
+def _map_late_key(opened: OpenedFile, key: str) -> None:
+    """A key that the first lines did not show: a contract column unless already mapped."""
+    col = _header_index(opened.source.table).get(header_key(key))
+    opened.mapping[key] = None if col is None or col in opened.mapping.values() else col
 
 
 def _iter_jsonl_slow(
@@ -618,7 +622,7 @@ def _iter_jsonl_slow(
         for row in rows:
             for k in row:
                 if k not in opened.mapping:
-                    opened.mapping[k] = None
+                    _map_late_key(opened, k)
                     names.append(k)
         cols = [
             pa.array([None if r.get(n) is None else _json_text(r[n]) for r in rows], pa.string())

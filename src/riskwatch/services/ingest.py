@@ -336,7 +336,8 @@ class IngestService:
         opened = open_jsonl_file(source)
         errors: list[JsonLineError] = []
         return opened, _then(
-            iter_jsonl(opened, rows, errors), lambda: problems.extend(_json_row(e) for e in errors)
+            iter_jsonl(opened, rows, errors, exact),
+            lambda: problems.extend(_json_row(e) for e in errors),
         )
 
     def _collect_reasons(self, con: Any, load_id: str, report: LoadReport) -> None:
