@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,6 @@ from hypothesis import settings as hypothesis_settings
 from stdnum.cn import ric, uscc
 
 from riskwatch.settings import Settings
-
 
 # The machine is shared by parallel jobs: judge properties, not per-example speed.
 hypothesis_settings.register_profile("riskwatch", deadline=None, max_examples=60)
@@ -88,6 +88,43 @@ def enterprise_row(i: int, name: str | None = None, person: int | None = None) -
         make_person_id(person if person is not None else i),
         f"张{i}",
     ]
+
+
+PG_ADMIN_URL = os.environ.get(
+    "RISKWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards.
+
+    In CI (``CI`` set) an unreachable server fails the test; elsewhere it is skipped.
+    """
+    import secrets
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    name = f"riskwatch_test_{secrets.token_hex(4)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}: {exc}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        from riskwatch.store import opdb
+
+        opdb.dispose_engines()
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     threads: int = Field(default=0, ge=0, description="engine threads; 0 = all cores")
     memory_limit: str = Field(default="", description="DuckDB memory_limit, e.g. '8GB'")
     batch_rows: int = Field(default=500_000, ge=1000, description="rows per ingest batch")
+    database_url: str = Field(
+        default="",
+        description="operational store (SQLAlchemy URL); empty = SQLite under home",
+    )
 
     @property
     def warehouse_path(self) -> Path:

@@ -1,0 +1,117 @@
+"""The operational store: users, cases, sampling plans, audit log, job history.
+
+SQLAlchemy 2 (typed ORM) with Alembic migrations; SQLite under ``RISKWATCH_HOME`` by
+default, PostgreSQL in production (``RISKWATCH_DATABASE_URL``). Domain packages declare
+their tables on :class:`Base`; only ``store/`` opens engines and sessions.
+
+Adding a table: declare it in a module under ``riskwatch/store/models/`` (imported by
+:mod:`riskwatch.store.models`), then add a migration under ``store/migrations/versions``
+chained on the current head (``riskwatch db revision -m "..."`` autogenerates one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from riskwatch.settings import Settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every operational table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or a SQLite file under RISKWATCH_HOME."""
+    if settings.database_url:
+        return settings.database_url
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(settings.home / 'operational.sqlite').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    engine = _ENGINES.get(url)
+    if engine is not None:
+        return engine
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def get_engine(settings: Settings) -> Engine:
+    """The (cached) engine for the configured operational database."""
+    return _engine(database_url(settings))
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at riskwatch's migrations and the given database."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Bring the operational database to ``revision`` (idempotent)."""
+    command.upgrade(alembic_config(database_url(settings)), revision)
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    """A sessionmaker bound to the operational database (migrated to head first)."""
+    migrate(settings)
+    return sessionmaker(get_engine(settings), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = session_factory(settings)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
