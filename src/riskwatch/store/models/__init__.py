@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from riskwatch.store.models import jobs
+from riskwatch.store.models import audit, jobs, screening, users
 
-__all__ = ["jobs"]
+__all__ = ["audit", "jobs", "screening", "users"]
