@@ -287,6 +287,12 @@ def _finish(
         if spec_for(cfg.format, _table_of(f)).encoding == "gbk" and f.endswith(".csv")
     )
     quirks["files_xlsx_with_title_row"] = sum(1 for f in files if f.endswith(".xlsx"))
+    for f in files:
+        spec = spec_for(cfg.format, _table_of(f))
+        if spec.fmt in ("csv", "jsonl"):
+            quirks[f"files_with_dates_{spec.dates}"] = (
+                quirks.get(f"files_with_dates_{spec.dates}", 0) + 1
+            )
     with (tdir / "quirks.json").open("w", encoding="utf-8") as fh:
         json.dump(quirks, fh, ensure_ascii=False, indent=1)
     load_order = sorted(

@@ -23,6 +23,7 @@ from riskwatch.ingest.contract import TABLES
 from riskwatch.synth.formats import BAD_COLUMN, BAD_REASON, PART, FileSpec
 
 XLSX_MAX_ROWS = 1_000_000
+EXCEL_EPOCH_OFFSET = 25_569  # days from 1899-12-30 to 1970-01-01
 XLSX_FIRST_DATA_ROW = 4  # a merged title row, a blank row, the header, then data
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "jsonl": "jsonl", "parquet": "parquet"}
 
@@ -93,12 +94,20 @@ class JsonlSink(_Sink):
         self.fh = path.open("wb")
 
     def _write(self, data: pa.Table) -> None:
+        # Slices bound the memory the line strings take.
+        for start in range(0, data.num_rows, 200_000):
+            self._write_slice(data.slice(start, 200_000))
+
+    def _write_slice(self, data: pa.Table) -> None:
         parts: list[Any] = []
         for i, name in enumerate(data.column_names):
             col = data.column(name).combine_chunks()
             if pa.types.is_string(col.type):
-                esc = pc.replace_substring(pc.replace_substring(col, "\\", "\\\\"), '"', '\\"')
-                value = pc.binary_join_element_wise('"', esc, '"', "")
+                if pc.any(pc.match_substring_regex(col, r'["\\\x00-\x1f]')).as_py():
+                    col = pc.replace_substring(col, "\\", "\\\\")
+                    col = pc.replace_substring(col, '"', '\\"')
+                    col = pc.replace_substring_regex(col, r"[\x00-\x1f]", " ")
+                value = pc.binary_join_element_wise('"', col, '"', "")
             elif pa.types.is_boolean(col.type):
                 value = pc.if_else(col, "true", "false")
             else:
@@ -112,7 +121,7 @@ class JsonlSink(_Sink):
         # The data buffer of a null-free string array is the lines back to back.
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
         data = lines.buffers()[2]
-        self.fh.write(data.to_pybytes()[offsets[0] : offsets[len(lines)]])
+        self.fh.write(memoryview(data)[offsets[0] : offsets[len(lines)]])
 
     def close(self) -> None:
         self.fh.close()
@@ -130,10 +139,6 @@ class ParquetSink(_Sink):
 
     def close(self) -> None:
         self.writer.close()
-
-
-def _excel_day(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day)
 
 
 class XlsxSink(_Sink):
@@ -160,9 +165,9 @@ class XlsxSink(_Sink):
         for name in data.column_names:
             col = data.column(name).combine_chunks()
             if pa.types.is_date32(col.type):
-                columns.append(
-                    ("date", [None if d is None else _excel_day(d) for d in col.to_pylist()])
-                )
+                # Excel's serial day: days since 1899-12-30, shown with a date format.
+                serial = pc.add(col.cast(pa.int32()), EXCEL_EPOCH_OFFSET).to_pylist()
+                columns.append(("date", serial))
             elif pa.types.is_string(col.type):
                 columns.append(("string", col.to_pylist()))
             else:
@@ -176,7 +181,7 @@ class XlsxSink(_Sink):
                 if kind == "string":
                     sheet.write_string(base + i, j, v)
                 elif kind == "date":
-                    sheet.write_datetime(base + i, j, v, fmt)
+                    sheet.write_number(base + i, j, v, fmt)
                 else:
                     sheet.write_number(base + i, j, v)
 
