@@ -382,3 +382,14 @@ def test_latent_risk_is_standardised(mixed: Path) -> None:
     # Planted patterns are over-represented in a small city; the rest is standard normal.
     z = np.array([z for z, p in zip(latent["latent_z"], latent["planted"], strict=True) if not p])
     assert abs(z.mean()) < 0.15 and 0.85 < z.std() < 1.2
+
+
+def test_complaints_without_uscc_name_an_enterprise_or_are_counted_unmatched(mixed: Path) -> None:
+    names = {norm(e["name"]) for e in enterprises_final(mixed).values()}
+    unmatched = 0
+    for _, row in read(mixed / "complaints.jsonl"):
+        if not row["uscc"]:
+            assert row["enterprise_name"]
+            unmatched += norm(row["enterprise_name"]) not in names
+    quirks = json.loads((mixed / "truth" / "quirks.json").read_text("utf-8"))
+    assert unmatched == quirks["complaints_unmatched_name"] > 0

@@ -73,8 +73,9 @@ class SynthConfig:
             raise InputError(f"--enterprises must be between 1 and {MAX_ENTERPRISES:,}")
         if self.format not in MODES:
             raise InputError(f"--format must be one of {', '.join(MODES)}, not {self.format!r}")
-        if not 1_000 <= self.chunk_size <= 1_000_000:
-            raise InputError("chunk size must be between 1,000 and 1,000,000")
+        if not 1_000 <= self.chunk_size <= 250_000:
+            # Record serials reserve 10⁶–10⁷ numbers per chunk.
+            raise InputError("chunk size must be between 1,000 and 250,000")
         if self.seed < 0:
             raise InputError("--seed must be a non-negative integer")
         if self.as_of.year < 2010 or self.as_of.year > 2100:
@@ -172,7 +173,7 @@ def _chunk(
     penalties, heavy = events.penalties(rng(5), ch, tl)
     abnormal, serious = filings.abnormal_and_serious(rng(6), ch, tl, missed, heavy)
     complaints, complaint_checks, surge_info, unmatched = social.complaints(
-        rng(7), ch, tl, np.array(planted.surges, dtype=np.int64), cfg.enterprises
+        rng(7), ch, tl, np.array(planted.surges, dtype=np.int64)
     )
     tables: list[tuple[str, pa.Table]] = [
         ("enterprises", first),

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from riskwatch.ingest.contract import ENTITY_TYPES, STATUSES
 from riskwatch.synth import people as pp
 from riskwatch.synth import world as w
+from riskwatch.synth.codes import make_usccs
 from riskwatch.synth.timeline import Timeline
 
 Int = npt.NDArray[np.int64]
@@ -178,8 +179,6 @@ def finish_chunk(rng: np.random.Generator, ch: Chunk, tl: Timeline) -> None:
         S_ALIVE,
     )
     modern = ch.established >= np.datetime64("2015-10-01", "D").astype(np.int64)
-    from riskwatch.synth.codes import make_usccs
-
     region = np.array([d.code for d in w.DISTRICTS])[ch.district]
     ch.uscc = make_usccs(w.TYPE_USCC_CHAR[ch.etype], region, ch.gidx, modern)
     ch.name = enterprise_names(ch.gidx, ch.etype, ch.industry, ch.district)

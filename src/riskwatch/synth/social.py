@@ -11,11 +11,10 @@ from riskwatch.ingest.contract import (
     COMPLAINT_CATEGORIES,
     COMPLAINT_CHANNELS,
     COMPLAINT_KINDS,
-    ENTITY_TYPES,
     SENTIMENTS,
 )
 from riskwatch.synth import world as w
-from riskwatch.synth.enterprises import Chunk, enterprise_names
+from riskwatch.synth.enterprises import Chunk, brands
 from riskwatch.synth.events import _seq
 from riskwatch.synth.rates import dates, draw_events, join, opt_dates, pick, take, z_at
 from riskwatch.synth.timeline import Timeline
@@ -79,7 +78,7 @@ def _surge_events(
 
 
 def complaints(
-    rng: np.random.Generator, ch: Chunk, tl: Timeline, surges: Int, total: int
+    rng: np.random.Generator, ch: Chunk, tl: Timeline, surges: Int
 ) -> tuple[pa.Table, tuple[Int, Int], list[dict[str, object]], int]:
     """Complaints and reports, some naming the enterprise without its code.
 
@@ -113,13 +112,12 @@ def complaints(
     seconds = rng.integers(8 * 3600, 20 * 3600, k)
     # Complaints naming an enterprise that is not registered here (kept and reported).
     m = max(1, int(k * UNMATCHED_SHARE))
-    fake = w.BRAND_SPACE - 1 - (ch.index * 200_000 + np.arange(m))
-    assert total < w.BRAND_SPACE - 200_000 * (ch.index + 1)
-    fake_names = enterprise_names(
-        fake,
-        np.full(m, ENTITY_TYPES.index("有限责任公司")),
-        rng.integers(0, len(w.INDUSTRIES), m),
-        np.zeros(m, np.int64),
+    # No registered name ends in 商行, so these can never match one.
+    fake_names = join(
+        "郑州",
+        brands(rng.integers(0, w.BRAND_SPACE, m)),
+        take([i.word for i in w.INDUSTRIES], rng.integers(0, len(w.INDUSTRIES), m)),
+        "商行",
     )
     fake_days = tl.start + rng.integers(0, tl.as_of - tl.start, m)
     n_all = k + m
