@@ -375,3 +375,32 @@ def test_jsonl_whose_columns_change_type_falls_back_line_by_line(
         (3001, "bad_bool"),
         (3002, "bad_json"),
     ]
+
+
+@pytest.mark.slow
+def test_a_hard_crash_mid_file_leaves_the_warehouse_as_it_was(
+    settings: Settings, city: CityFolder
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    city.csv("enterprises.csv", ENTERPRISE_HEADER, [enterprise_row(i) for i in range(1, 4)])
+    load(settings, city.root)
+    city.csv("enterprises-update.csv", ENTERPRISE_HEADER,
+             [enterprise_row(i, name=f"新名称{i}") for i in range(1, 5001)])  # fmt: skip
+    env = {**os.environ, "RISKWATCH_HOME": str(settings.home), "RISKWATCH_BATCH_ROWS": "1000",
+           "RISKWATCH_FAULT_CRASH_AFTER_BATCHES": "2"}  # fmt: skip
+    exe = str(Path(sys.executable).parent / "riskwatch")
+    crashed = subprocess.run([exe, "ingest", str(city.root)], env=env, capture_output=True)
+    assert crashed.returncode == 70
+    assert query(settings, "SELECT count(*), min(name) FROM enterprises") == [
+        (3, "郑州测试1有限公司")
+    ]
+    assert query(settings, "SELECT count(*) FROM enterprises__history") == [(0,)]
+    del env["RISKWATCH_FAULT_CRASH_AFTER_BATCHES"]
+    rerun = subprocess.run([exe, "ingest", str(city.root)], env=env, capture_output=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert query(settings, "SELECT count(*) FROM enterprises WHERE name LIKE '新名称%'") == [
+        (5000,)
+    ]

@@ -314,7 +314,7 @@ def iter_csv_fast(opened: OpenedFile, batch_rows: int) -> Iterator[RawBatch]:
         irregular.append(1)
         return "skip"
 
-    block = max(1 << 20, min(64 << 20, batch_rows * 200))
+    block = max(64 << 10, min(64 << 20, batch_rows * 200))
     reader = pacsv.open_csv(
         opened.source.path,
         read_options=pacsv.ReadOptions(

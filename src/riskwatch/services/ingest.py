@@ -8,6 +8,7 @@ name an enterprise without its code, and returns a :class:`LoadReport`.
 
 from __future__ import annotations
 
+import os
 import secrets as _secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -294,9 +295,12 @@ class IngestService:
         size = max(source.path.stat().st_size, 1)
         rows_read = 0
         reasons: Counter[str] = Counter()
+        crash_after = _fault_injection()
         with loads.FileTransaction(con, source.table, load_id, str(source.path)) as tx:
             tx.supersede_quarantine()
-            for batch in batches:
+            for n_batch, batch in enumerate(batches, start=1):
+                if crash_after is not None and n_batch > crash_after:
+                    os._exit(70)  # a hard crash: no rollback, no cleanup, like kill -9
                 rows_read += batch.data.num_rows
                 checked = validator.validate(batch)
                 tx.stage(checked.data)
@@ -347,6 +351,12 @@ class IngestService:
             [load_id],
         ).fetchall():
             report.tables.setdefault(table, TableReport()).by_reason[reason] = int(n)
+
+
+def _fault_injection() -> int | None:
+    """Batches after which to die (tests prove that a crash mid-file changes nothing)."""
+    value = os.environ.get("RISKWATCH_FAULT_CRASH_AFTER_BATCHES")
+    return int(value) if value else None
 
 
 def _then(it: Iterator[RawBatch], after: Callable[[], None]) -> Iterator[RawBatch]:
