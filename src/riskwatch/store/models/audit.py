@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, Integer, String, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskwatch.store.opdb import Base
 
@@ -33,3 +36,99 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+GENESIS = "0" * 64
+"""The ``prev_hash`` of the first entry."""
+
+
+def append(
+    session: Session,
+    make: Callable[[int, str], AuditEntry],
+) -> AuditEntry:
+    """Append one entry: lock the head row, build the entry on (next seq, last hash), store.
+
+    The UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row lock),
+    so concurrent appenders from any process queue up instead of forking the chain.
+    """
+    bumped = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    )
+    if getattr(bumped, "rowcount", 0) == 0:
+        raise RuntimeError("audit head missing: call ensure_head() first")
+    head = session.get(AuditHead, 1, populate_existing=True)
+    assert head is not None
+    entry = make(head.seq, head.hash)
+    session.add(entry)
+    head.hash = entry.hash
+    session.flush()
+    return entry
+
+
+def ensure_head(session_factory: Callable[[], Any]) -> None:
+    """Create the head row of an empty log (idempotent, safe against a racing process)."""
+    with session_factory() as session:
+        if session.get(AuditHead, 1) is None:
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The head's (seq, hash); (0, GENESIS) for an empty log."""
+    row = session.get(AuditHead, 1)
+    return (0, GENESIS) if row is None else (row.seq, row.hash)
+
+
+def entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    """Every entry in seq order, streamed."""
+    last = -1
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.seq > last)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def page(
+    session: Session, limit: int, offset: int, actor: str | None, action: str | None
+) -> tuple[int, list[AuditEntry]]:
+    """Newest entries first, optionally for one actor or action."""
+    query = select(AuditEntry)
+    count = select(func.count()).select_from(AuditEntry)
+    filters: list[Any] = []
+    if actor:
+        filters.append(AuditEntry.actor == actor)
+    if action:
+        filters.append(AuditEntry.action == action)
+    for f in filters:
+        query = query.where(f)
+        count = count.where(f)
+    total = int(session.scalar(count) or 0)
+    rows = session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset))
+    return total, list(rows)
+
+
+def job_runs(session: Session, limit: int, offset: int, job: str | None) -> tuple[int, list[Any]]:
+    """The job history, newest first (admins see it in the web)."""
+    from riskwatch.store.models.jobs import JobRun
+
+    query = select(JobRun)
+    count = select(func.count()).select_from(JobRun)
+    if job:
+        query = query.where(JobRun.job == job)
+        count = count.where(JobRun.job == job)
+    total = int(session.scalar(count) or 0)
+    rows = session.scalars(query.order_by(JobRun.id.desc()).limit(limit).offset(offset))
+    return total, list(rows)

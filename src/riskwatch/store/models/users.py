@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from riskwatch.settings import Settings
+from riskwatch.store import opdb
 from riskwatch.store.opdb import Base
 
 
@@ -41,3 +46,72 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- queries used by riskwatch.services.users (only store/ speaks SQLAlchemy) -----------
+
+DbSession = Session
+"""The session type, for callers outside store/."""
+
+_FACTORIES: dict[str, sessionmaker[Session]] = {}
+_FACTORY_LOCK = threading.Lock()
+
+
+@contextmanager
+def service_session(settings: Settings) -> Iterator[Session]:
+    """A committing session; the database is migrated once per process, not per request."""
+    url = opdb.database_url(settings)
+    factory = _FACTORIES.get(url)
+    if factory is None:
+        with _FACTORY_LOCK:
+            factory = _FACTORIES.get(url)
+            if factory is None:
+                factory = opdb.session_factory(settings)
+                _FACTORIES[url] = factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def forget_sessions() -> None:
+    """Drop cached session factories (tests switch databases)."""
+    _FACTORIES.clear()
+
+
+def user_by_name(session: Session, name: str) -> User | None:
+    """The user called ``name``."""
+    return session.scalars(select(User).where(User.name == name)).first()
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """The user with this id."""
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def token_with_user(session: Session, token_hash: str) -> tuple[ApiToken, User] | None:
+    """The token with this hash and its user."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def tokens_of(session: Session, user_id: int | None = None) -> list[ApiToken]:
+    """Tokens (of one user, or all), newest first."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))

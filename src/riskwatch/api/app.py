@@ -1,0 +1,82 @@
+"""The FastAPI app factory: services on ``app.state``, one error handler, routes, static."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from riskwatch import __version__
+from riskwatch.api.deps import Services
+from riskwatch.api.routes import admin as admin_routes
+from riskwatch.api.routes import auth, enterprises, screening
+from riskwatch.auth.config import ServiceSettings, get_service_settings
+from riskwatch.auth.ratelimit import RateLimitedError
+from riskwatch.errors import RiskwatchError
+from riskwatch.settings import Settings, get_settings
+
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(settings: Settings | None = None, service: ServiceSettings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the process settings by default)."""
+    settings = settings or get_settings()
+    service = service or get_service_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.services.close()
+
+    app = FastAPI(
+        title="riskwatch",
+        version=__version__,
+        description="企业信用风险分类管理 — internal results: every access is audited.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(settings, service)
+
+    @app.exception_handler(RiskwatchError)
+    async def _riskwatch_error(_request: Request, exc: RiskwatchError) -> JSONResponse:
+        headers = {}
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    for module in (auth, enterprises, screening, admin_routes):
+        app.include_router(module.router)
+    _optional_routes(app)
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _optional_routes(app: FastAPI) -> None:
+    """Routes of later stages (cases, sampling), included when their modules exist."""
+    import importlib
+
+    for name in ("riskwatch.api.routes.cases", "riskwatch.api.routes.sampling"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        app.include_router(module.router)

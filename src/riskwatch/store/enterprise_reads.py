@@ -1,0 +1,433 @@
+"""Warehouse reads behind the API: lists, profiles, records, graph walks, stats, screening.
+
+Every function takes the caller's region prefix and filters by it in SQL, so a row outside
+the scope never leaves DuckDB. Every value from a user is a bound parameter; field names
+and operators come from the closed tables below (:data:`FIELDS`, :data:`OPERATORS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from riskwatch.store import snapshots
+from riskwatch.store.warehouse import connect
+
+# (table, date column for ordering, columns shown) of the records timeline.
+RECORD_TABLES: dict[str, tuple[str, str]] = {
+    "changes": ("changed_on", "changed_on, item, before, after"),
+    "annual_reports": ("year", "year, submitted_on, employees, revenue, total_assets, corrected"),
+    "abnormal_listings": ("listed_on", "listed_on, reason, authority, removed_on, removal_reason"),
+    "serious_violations": ("listed_on", "listed_on, reason, removed_on"),
+    "penalties": (
+        "decided_on",
+        "decision_no, decided_on, authority, violation, penalty_kinds, fine, domain, "
+        "publicity_until, repaired_on",
+    ),
+    "licenses": ("issued_on", "license_no, kind, issued_on, valid_until, status"),
+    "inspections": ("inspected_on", "task_id, inspected_on, kind, result"),
+    "complaints": (
+        "received_on",
+        "complaint_id, received_on, channel, kind, category, substantiated, closed_on",
+    ),
+    "judicial": ("filed_on", "case_no, filed_on, role, case_type, amount, closed_on"),
+    "opinions": ("published_on", "opinion_id, published_on, source, title, sentiment"),
+}
+
+LIST_COLUMNS = (
+    "uscc, name, entity_type, status, established_on, registered_capital, industry_code, "
+    "region_code, address"
+)
+SORTS = {
+    "uscc": "uscc",
+    "name": "name",
+    "established_on": "established_on DESC",
+    "capital": "registered_capital DESC",
+}
+
+
+class WarehouseReader:
+    """One shared DuckDB connection with a cursor per thread (DuckDB cursors are per thread).
+
+    The connection is opened read-write on purpose: the service's own uploads and jobs then
+    share the same database instance instead of fighting over the file lock.
+    """
+
+    def __init__(self, path: Path, threads: int = 0, memory_limit: str = "") -> None:
+        self.path = path
+        self._con = connect(path, threads=threads, memory_limit=memory_limit)
+        self._local = threading.local()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor."""
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+        return cur
+
+    def close(self) -> None:
+        """Close the connection (and with it every cursor)."""
+        self._con.close()
+
+
+def ensure_read_indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """ART indexes on ``uscc`` so a profile is point lookups, not scans (idempotent)."""
+    made = []
+    for table in ("enterprises", "investments", "officers", *RECORD_TABLES):
+        con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{table}_uscc" ON "{table}" (uscc)')
+        made.append(table)
+    con.execute('CREATE INDEX IF NOT EXISTS "ix_investments_holder" ON investments (holder_id)')
+    con.execute('CREATE INDEX IF NOT EXISTS "ix_officers_person" ON officers (person_id)')
+    return made
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    res = cur.execute(sql, list(params))
+    names = [d[0] for d in res.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters of the enterprise list (all optional; values are bound, never spliced)."""
+
+    q: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    status: str | None = None
+    uscc_in: tuple[str, ...] | None = None
+    where_sql: str | None = None  # from compile_rule only
+    where_params: tuple[Any, ...] = ()
+    sort: str = "uscc"
+
+
+def _where(prefix: str, query: ListQuery) -> tuple[str, list[Any]]:
+    parts = ["starts_with(e.region_code, ?)"]
+    params: list[Any] = [prefix]
+    if query.q:
+        parts.append("(e.uscc = upper(?) OR strpos(e.name, ?) > 0)")
+        params += [query.q.strip(), query.q.strip()]
+    if query.region:
+        parts.append("starts_with(e.region_code, ?)")
+        params.append(query.region)
+    if query.industry:
+        parts.append(
+            "(starts_with(e.industry_code, ?) OR starts_with(substr(e.industry_code, 2), ?))"
+        )
+        params += [query.industry, query.industry]
+    if query.status:
+        parts.append("e.status = ?")
+        params.append(query.status)
+    if query.uscc_in is not None:
+        parts.append("list_contains(?, e.uscc)")
+        params.append(list(query.uscc_in))
+    if query.where_sql:
+        parts.append(f"({query.where_sql})")
+        params += list(query.where_params)
+    return " AND ".join(parts), params
+
+
+def list_enterprises(
+    cur: duckdb.DuckDBPyConnection, prefix: str, query: ListQuery, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of enterprises within the scope, and the total matching."""
+    where, params = _where(prefix, query)
+    total = cur.execute(f"SELECT count(*) FROM enterprises e WHERE {where}", params).fetchone()
+    order = SORTS.get(query.sort, "uscc")
+    rows = _rows(
+        cur,
+        f"SELECT {LIST_COLUMNS} FROM enterprises e WHERE {where} ORDER BY {order}, uscc "
+        "LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return (int(total[0]) if total else 0), rows
+
+
+def export_enterprises(
+    cur: duckdb.DuckDBPyConnection, prefix: str, query: ListQuery, max_rows: int
+) -> pa.Table:
+    """Every matching enterprise (up to ``max_rows``) as Arrow, for an export."""
+    where, params = _where(prefix, query)
+    order = SORTS.get(query.sort, "uscc")
+    sql = f"SELECT {LIST_COLUMNS} FROM enterprises e WHERE {where} ORDER BY {order}, uscc LIMIT ?"
+    return cur.sql(sql, params=[*params, max_rows]).to_arrow_table()
+
+
+def enterprise(cur: duckdb.DuckDBPyConnection, prefix: str, uscc: str) -> dict[str, Any] | None:
+    """The basics of one enterprise, or None when absent or outside the scope."""
+    rows = _rows(
+        cur,
+        "SELECT uscc, name, entity_type, status, established_on, registered_capital, "
+        "industry_code, region_code, address, legal_rep_name, authority, business_scope, "
+        "deregistered_on, lon, lat FROM enterprises WHERE uscc = ? AND starts_with(region_code, ?)",
+        [uscc, prefix],
+    )
+    return rows[0] if rows else None
+
+
+def records(
+    cur: duckdb.DuckDBPyConnection, uscc: str, per_table: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The records timeline of one enterprise (newest first; the caller checked the scope)."""
+    out = {}
+    for table, (date_col, cols) in RECORD_TABLES.items():
+        out[table] = _rows(
+            cur,
+            f'SELECT {cols} FROM "{table}" WHERE uscc = ? '
+            f"ORDER BY {date_col} DESC NULLS LAST LIMIT ?",
+            [uscc, per_table],
+        )
+    return out
+
+
+def links(
+    cur: duckdb.DuckDBPyConnection, prefix: str, usccs: Sequence[str], limit: int
+) -> list[dict[str, Any]]:
+    """Links of the given enterprises to persons and enterprises, in scope only.
+
+    Each row: ``uscc`` (a given enterprise), ``other`` (a person pseudonym or a uscc),
+    ``other_kind`` (P/E), ``role``, ``other_name``. An enterprise on the far side of a
+    person or an investment appears only when the scope covers it.
+    """
+    return _rows(
+        cur,
+        """
+        WITH seeds AS (SELECT unnest(?::VARCHAR[]) AS uscc),
+        persons AS (
+          SELECT e.uscc, e.legal_rep_id AS pid, '法定代表人' AS role, e.legal_rep_name AS pname
+            FROM enterprises e JOIN seeds USING (uscc)
+          UNION ALL
+          SELECT o.uscc, o.person_id, o.role, o.name FROM officers o JOIN seeds USING (uscc)
+          UNION ALL
+          SELECT i.uscc, i.holder_id, '股东', i.holder_name
+            FROM investments i JOIN seeds USING (uscc) WHERE i.holder_type = '自然人'
+        )
+        SELECT uscc, pid AS other, 'P' AS other_kind, role, pname AS other_name FROM persons
+         WHERE pid IS NOT NULL
+        UNION ALL
+        SELECT p.uscc AS uscc, x.uscc AS other, 'E', '同一人员', x.name FROM persons p
+          JOIN (SELECT uscc, legal_rep_id AS pid FROM enterprises
+                UNION SELECT uscc, person_id FROM officers) y ON y.pid = p.pid
+          JOIN enterprises x ON x.uscc = y.uscc
+         WHERE y.uscc <> p.uscc AND starts_with(x.region_code, ?)
+        UNION ALL
+        SELECT i.uscc, i.holder_id, 'E', '被投资', i.holder_name FROM investments i
+          JOIN seeds USING (uscc) JOIN enterprises x ON x.uscc = i.holder_id
+         WHERE i.holder_type = '企业' AND starts_with(x.region_code, ?)
+        UNION ALL
+        SELECT i.holder_id, i.uscc, 'E', '对外投资', x.name FROM investments i
+          JOIN seeds s ON s.uscc = i.holder_id JOIN enterprises x ON x.uscc = i.uscc
+         WHERE starts_with(x.region_code, ?)
+        LIMIT ?
+        """,
+        [list(usccs), prefix, prefix, prefix, limit],
+    )
+
+
+def stats_enterprises(cur: duckdb.DuckDBPyConnection, prefix: str, by: str) -> list[dict[str, Any]]:
+    """Counts of live enterprises by region or industry section within the scope."""
+    key = {"region": "region_code", "industry": "left(industry_code, 1)"}[by]
+    return _rows(
+        cur,
+        f"SELECT {key} AS key, count(*) AS enterprises FROM enterprises "
+        "WHERE starts_with(region_code, ?) GROUP BY 1 ORDER BY 1",
+        [prefix],
+    )
+
+
+def regions_of(cur: duckdb.DuckDBPyConnection, usccs: Sequence[str]) -> dict[str, str]:
+    """The region code of each given enterprise that exists."""
+    res = cur.execute(
+        "SELECT uscc, region_code FROM enterprises WHERE list_contains(?, uscc)", [list(usccs)]
+    ).fetchall()
+    return {str(u): str(r) for u, r in res}
+
+
+# -- screening: a closed table of fields and operators, compiled to bound parameters -----
+
+
+def _cnt(table: str, cond: str) -> str:
+    return f"(SELECT count(*) FROM {table} x WHERE x.uscc = e.uscc AND {cond})"
+
+
+def _last(col: str) -> str:
+    return (
+        f"(SELECT {col} FROM annual_reports x WHERE x.uscc = e.uscc AND x.submitted_on IS NOT "
+        "NULL AND x.submitted_on <= {asof} ORDER BY x.year DESC LIMIT 1)"
+    )
+
+
+_PROBLEM = (
+    "(starts_with(x.result, '发现问题') OR starts_with(x.result, '未按规定公示') OR "
+    "starts_with(x.result, '公示信息隐瞒') OR starts_with(x.result, '通过登记的住所') OR "
+    "starts_with(x.result, '不配合检查'))"
+)
+_Y1 = "> {asof} - INTERVAL 1 YEAR"
+_Y3 = "> {asof} - INTERVAL 3 YEAR"
+
+# name -> (layer, type, SQL over alias e; {asof} is a DATE literal made from a date object)
+FIELDS: dict[str, tuple[str, str, str]] = {
+    "entity_type": ("registration", "text", "e.entity_type"),
+    "status": ("registration", "text", "e.status"),
+    "established_on": ("registration", "date", "e.established_on"),
+    "age_years": ("registration", "number", "date_diff('year', e.established_on, {asof})"),
+    "registered_capital": ("registration", "number", "e.registered_capital"),
+    "industry_code": ("registration", "text", "e.industry_code"),
+    "industry_section": ("registration", "text", "left(e.industry_code, 1)"),
+    "region_code": ("registration", "text", "e.region_code"),
+    "name": ("registration", "text", "e.name"),
+    "address": ("registration", "text", "e.address"),
+    "authority": ("registration", "text", "e.authority"),
+    "business_scope": ("registration", "text", "e.business_scope"),
+    "deregistered_on": ("registration", "date", "e.deregistered_on"),
+    "legal_rep_name": ("registration", "text", "e.legal_rep_name"),
+    "changes_1y": ("registration", "number", _cnt("changes", "x.changed_on " + _Y1)),
+    "legal_rep_changes_1y": (
+        "registration", "number",
+        _cnt("changes", "x.item = '法定代表人' AND x.changed_on " + _Y1),
+    ),
+    "address_changes_1y": (
+        "registration", "number", _cnt("changes", "x.item = '住所' AND x.changed_on " + _Y1)
+    ),
+    "shareholders": ("registration", "number", _cnt("investments", "true")),
+    "corporate_shareholders": (
+        "registration", "number", _cnt("investments", "x.holder_type = '企业'")
+    ),
+    "officers": ("registration", "number", _cnt("officers", "true")),
+    "licenses_valid": ("approvals", "number", _cnt("licenses", "x.status = '有效'")),
+    "license_kinds": (
+        "approvals", "list", "(SELECT list(x.kind) FROM licenses x WHERE x.uscc = e.uscc)"
+    ),
+    "licenses_expiring_90d": (
+        "approvals", "number",
+        _cnt("licenses", "x.status = '有效' AND x.valid_until BETWEEN {asof} AND {asof} + 90"),
+    ),
+    "licenses_revoked": ("approvals", "number", _cnt("licenses", "x.status IN ('吊销', '撤销')")),
+    "last_report_year": (
+        "publicity", "number",
+        "(SELECT max(x.year) FROM annual_reports x WHERE x.uscc = e.uscc AND "
+        "x.submitted_on <= {asof})",
+    ),
+    "reports_missing_3y": (
+        "publicity", "number",
+        _cnt("annual_reports", "x.submitted_on IS NULL AND x.year >= year({asof}) - 3"),
+    ),
+    "reports_corrected": ("publicity", "number", _cnt("annual_reports", "x.corrected")),
+    "employees": ("publicity", "number", _last("x.employees")),
+    "revenue": ("publicity", "number", _last("x.revenue")),
+    "total_assets": ("publicity", "number", _last("x.total_assets")),
+    "tax_paid": ("publicity", "number", _last("x.tax_paid")),
+    "abnormal_now": (
+        "publicity", "bool",
+        "EXISTS (SELECT 1 FROM abnormal_listings x WHERE x.uscc = e.uscc AND x.listed_on <= "
+        "{asof} AND (x.removed_on IS NULL OR x.removed_on > {asof}))",
+    ),
+    "abnormal_listings": ("publicity", "number", _cnt("abnormal_listings", "true")),
+    "abnormal_reasons": (
+        "publicity", "list",
+        "(SELECT list(x.reason) FROM abnormal_listings x WHERE x.uscc = e.uscc)",
+    ),
+    "penalty_domains": (
+        "supervision", "list", "(SELECT list(x.domain) FROM penalties x WHERE x.uscc = e.uscc)"
+    ),
+    "inspection_kinds": (
+        "supervision", "list", "(SELECT list(x.kind) FROM inspections x WHERE x.uscc = e.uscc)"
+    ),
+    "penalties_3y": ("enforcement", "number", _cnt("penalties", "x.decided_on " + _Y3)),
+    "fines_3y": (
+        "enforcement", "number",
+        "(SELECT coalesce(sum(x.fine), 0) FROM penalties x WHERE x.uscc = e.uscc AND "
+        "x.decided_on " + _Y3 + ")",
+    ),
+    "penalty_kinds": (
+        "enforcement", "list",
+        "(SELECT flatten(list(x.penalty_kinds)) FROM penalties x WHERE x.uscc = e.uscc)",
+    ),
+    "inspections_3y": ("enforcement", "number", _cnt("inspections", "x.inspected_on " + _Y3)),
+    "inspection_problems_3y": (
+        "enforcement", "number", _cnt("inspections", f"x.inspected_on {_Y3} AND {_PROBLEM}")
+    ),
+    "last_inspected_on": (
+        "enforcement", "date",
+        "(SELECT max(x.inspected_on) FROM inspections x WHERE x.uscc = e.uscc)",
+    ),
+    "complaints_1y": ("enforcement", "number", _cnt("complaints", "x.received_on " + _Y1)),
+    "complaints_substantiated_1y": (
+        "enforcement", "number", _cnt("complaints", "x.substantiated AND x.received_on " + _Y1)
+    ),
+    "serious_violation_now": (
+        "credit", "bool",
+        "EXISTS (SELECT 1 FROM serious_violations x WHERE x.uscc = e.uscc AND x.listed_on <= "
+        "{asof} AND (x.removed_on IS NULL OR x.removed_on > {asof}))",
+    ),
+    "dishonest_debtor_now": (
+        "credit", "bool",
+        "EXISTS (SELECT 1 FROM judicial x WHERE x.uscc = e.uscc AND x.role = '失信被执行人' "
+        "AND x.filed_on <= {asof} AND (x.closed_on IS NULL OR x.closed_on > {asof}))",
+    ),
+    "lawsuits_defendant_3y": (
+        "credit", "number", _cnt("judicial", "x.role = '被告' AND x.filed_on " + _Y3)
+    ),
+    "negative_opinions_1y": (
+        "credit", "number", _cnt("opinions", "x.sentiment = '负面' AND x.published_on " + _Y1)
+    ),
+}  # fmt: skip
+
+# op -> (types it applies to, SQL template over {f} and ? placeholders, arity)
+OPERATORS: dict[str, tuple[frozenset[str], str]] = {
+    "eq": (frozenset({"text", "number", "date"}), "{f} = ?"),
+    "ne": (frozenset({"text", "number", "date"}), "{f} <> ?"),
+    "lt": (frozenset({"number", "date"}), "{f} < ?"),
+    "le": (frozenset({"number", "date"}), "{f} <= ?"),
+    "gt": (frozenset({"number", "date"}), "{f} > ?"),
+    "ge": (frozenset({"number", "date"}), "{f} >= ?"),
+    "between": (frozenset({"number", "date"}), "{f} BETWEEN ? AND ?"),
+    "in": (frozenset({"text", "number"}), "list_contains(?, {f})"),
+    "not_in": (frozenset({"text", "number"}), "NOT list_contains(?, {f})"),
+    "contains": (frozenset({"text"}), "strpos({f}, ?) > 0"),
+    "starts_with": (frozenset({"text"}), "starts_with({f}, ?)"),
+    "has": (frozenset({"list"}), "list_contains({f}, ?)"),
+    "has_any": (frozenset({"list"}), "len(list_intersect({f}, ?)) > 0"),
+    "is_true": (frozenset({"bool"}), "{f}"),
+    "is_false": (frozenset({"bool"}), "NOT {f}"),
+    "is_null": (frozenset({"text", "number", "date", "list"}), "{f} IS NULL"),
+    "not_null": (frozenset({"text", "number", "date", "list"}), "{f} IS NOT NULL"),
+}
+
+
+def field_sql(name: str, as_of: dt.date) -> str:
+    """The SQL of a whitelisted field at ``as_of`` (KeyError for any other name)."""
+    _layer, _type, sql = FIELDS[name]
+    return sql.replace("{asof}", f"DATE '{as_of.isoformat()}'")
+
+
+def leaf_sql(name: str, op: str, as_of: dt.date) -> str:
+    """The SQL of one condition with ``?`` where its values bind (KeyError if unknown)."""
+    types, template = OPERATORS[op]
+    if FIELDS[name][1] not in types:
+        raise KeyError(f"{op} does not apply to {name}")
+    return "(" + template.replace("{f}", field_sql(name, as_of)) + ")"
+
+
+def indicator_row(
+    cur: duckdb.DuckDBPyConnection, home: Path, month: str, uscc: str
+) -> dict[str, Any] | None:
+    """One enterprise's row of a month's indicator snapshot (None if absent).
+
+    Reads the snapshot's Parquet through DuckDB so a profile does not load the whole month.
+    """
+    parts = sorted(snapshots.month_dir(home, month).glob("part-*.parquet"))
+    if not parts:
+        return None
+    rows = _rows(
+        cur, "SELECT * FROM read_parquet(?) WHERE uscc = ?", [[str(p) for p in parts], uscc]
+    )
+    return rows[0] if rows else None
