@@ -461,14 +461,17 @@ class BatchValidator:
             out["enterprise_name_norm"] = _map_distinct(out["enterprise_name"], nz.normalize_name)
         if name == "opinions":
             given = out["sentiment"]
-            needs = pc.is_null(given).to_numpy(zero_copy_only=False)
-            computed: list[str | None] = [None] * n
-            if needs.any():
-                titles = out["title"].to_pylist()
-                contents = out["content"].to_pylist()
-                for i in np.flatnonzero(needs).tolist():
-                    computed[i] = classify_sentiment(titles[i] or "", contents[i])
-            out["sentiment"] = pc.coalesce(given, pa.array(computed, pa.string()))
+            needs = pc.is_null(given)
+            if pc.any(needs).as_py():
+                # Classify each distinct (title, content) once: reposts repeat a story.
+                key = pc.binary_join_element_wise(
+                    pc.fill_null(out["title"], ""), pc.fill_null(out["content"], ""), "\x1f"
+                )
+                computed = _map_distinct(
+                    pc.if_else(needs, key, None),
+                    lambda text: classify_sentiment(*text.split("\x1f", 1)),
+                )
+                out["sentiment"] = pc.coalesce(given, computed)
             out["sentiment_source"] = pc.if_else(pc.is_null(given), "computed", "given")
 
     def _rejects(self, raw: pa.Table, issues: _RowIssues) -> list[Reject]:
