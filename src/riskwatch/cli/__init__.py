@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import sys
 
-from riskwatch.cli import common, db, indicators, ingest, service, synth
+from riskwatch.cli import alerts, common, db, indicators, ingest, service, synth
 from riskwatch.cli.app import app
 
 __all__ = ["app", "main"]
 
-_ = (common, db, indicators, ingest, service, synth)  # imported for their command registrations
+_ = (
+    alerts,
+    common,
+    db,
+    indicators,
+    ingest,
+    service,
+    synth,
+)  # imported for their command registrations
 
 
 def main() -> None:
