@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from riskwatch.store.models import audit, cases, jobs, screening, users
+from riskwatch.store.models import audit, cases, jobs, sampling, screening, users
 
-__all__ = ["audit", "cases", "jobs", "screening", "users"]
+__all__ = ["audit", "cases", "jobs", "sampling", "screening", "users"]
