@@ -1,0 +1,125 @@
+"""The hash-chained audit log: appends chain, and any edit, removal or reorder is found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from threading import Thread
+
+import pytest
+from sqlalchemy import delete, text, update
+from typer.testing import CliRunner
+
+from riskwatch.auth.config import ServiceSettings
+from riskwatch.services import audit
+from riskwatch.settings import Settings
+from riskwatch.store.models.audit import AuditEntry, AuditHead
+from riskwatch.store.models.users import forget_sessions, service_session
+
+SERVICE = ServiceSettings(environment="test", secret_key="audit-test-secret-0123456789abcdef")
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> Iterator[Settings]:
+    settings = Settings(home=tmp_path / "home")
+    for i in range(1, 11):
+        audit.record(settings, SERVICE, f"user{i % 3}", "enterprise.read", f"U{i}", {"n": i})
+    yield settings
+    forget_sessions()
+
+
+def _edit(settings: Settings, stmt: object) -> None:
+    with service_session(settings) as s:
+        s.execute(stmt)  # type: ignore[call-overload]
+
+
+def test_an_untouched_log_verifies(logged: Settings) -> None:
+    report = audit.verify(logged, SERVICE)
+    assert report.ok and report.entries == 10 and report.first_bad is None
+
+
+@pytest.mark.parametrize(
+    ("change", "first_bad", "why"),
+    [
+        (update(AuditEntry).where(AuditEntry.seq == 4).values(actor="someone"), 4, "edited"),
+        (update(AuditEntry).where(AuditEntry.seq == 6).values(detail={"n": 60}), 6, "edited"),
+        (delete(AuditEntry).where(AuditEntry.seq == 5), 5, "removed"),
+        (delete(AuditEntry).where(AuditEntry.seq >= 9), 9, "removed"),
+    ],
+)
+def test_edits_and_removals_are_found_and_named(
+    logged: Settings, change: object, first_bad: int, why: str
+) -> None:
+    _edit(logged, change)
+    report = audit.verify(logged, SERVICE)
+    assert not report.ok and report.first_bad == first_bad
+    assert why in report.problems[0] and f"entry {first_bad}" in report.problems[0]
+
+
+def test_a_reorder_is_found(logged: Settings) -> None:
+    # Swap the contents of entries 3 and 7 (keeping their seq numbers).
+    with service_session(logged) as s:
+        a, b = s.get(AuditEntry, 3), s.get(AuditEntry, 7)
+        assert a is not None and b is not None
+        fields = ("at", "actor", "action", "target", "detail", "prev_hash", "hash")
+        va, vb = [getattr(a, f) for f in fields], [getattr(b, f) for f in fields]
+        for f, x, y in zip(fields, va, vb, strict=True):
+            setattr(a, f, y)
+            setattr(b, f, x)
+    report = audit.verify(logged, SERVICE)
+    assert not report.ok and report.first_bad == 3
+
+
+def test_a_forger_without_the_key_cannot_rebuild_the_chain(logged: Settings) -> None:
+    other = ServiceSettings(environment="test", secret_key="another-secret-0123456789abcdefgh")
+    assert not audit.verify(logged, other).ok
+
+
+def test_concurrent_appenders_keep_one_chain(logged: Settings) -> None:
+    def work(k: int) -> None:
+        for i in range(10):
+            audit.record(logged, SERVICE, f"t{k}", "x", str(i))
+
+    threads = [Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = audit.verify(logged, SERVICE)
+    assert report.ok and report.entries == 50
+
+
+def test_the_cli_says_where_the_log_was_tampered(
+    logged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.cli import app
+    from riskwatch.settings import get_settings
+
+    monkeypatch.setenv("RISKWATCH_HOME", str(logged.home))
+    monkeypatch.setenv("RISKWATCH_ENVIRONMENT", "test")
+    monkeypatch.setenv("RISKWATCH_SECRET_KEY", SERVICE.secret_key)
+    get_settings.cache_clear()
+    get_service_settings.cache_clear()
+    try:
+        ok = CliRunner().invoke(app, ["audit", "verify"])
+        assert ok.exit_code == 0 and "10 entries" in ok.output
+        _edit(logged, text("UPDATE audit_log SET target = 'X' WHERE seq = 2"))
+        bad = CliRunner().invoke(app, ["audit", "verify"])
+        assert bad.exit_code == 1 and "entry 2" in bad.output
+    finally:
+        get_settings.cache_clear()
+        get_service_settings.cache_clear()
+
+
+@pytest.mark.postgres
+def test_the_chain_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    settings = Settings(home=tmp_path / "home", database_url=pg_url)
+    try:
+        for i in range(5):
+            audit.record(settings, SERVICE, "pg", "enterprise.read", f"U{i}", {"i": i})
+        assert audit.verify(settings, SERVICE).ok
+        _edit(settings, update(AuditHead).values(seq=7))
+        assert audit.verify(settings, SERVICE).first_bad == 6
+    finally:
+        forget_sessions()
