@@ -26,6 +26,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx; the client still works
     from fastapi.testclient import TestClient
 
+__all__ = ["PASSWORD", "Api", "TestClient", "api", "create_app", "uscc"]
+
 PASSWORD = "Passw0rd-riskwatch"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 J, Z, K = "410105", "410102", "410200"
