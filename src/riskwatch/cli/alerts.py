@@ -71,9 +71,10 @@ def scan(
     service = svc.ScanService(get_settings(), rules)
     with progress_bar() as bar:
         task = bar.add_task("alerts", total=None)
-        report, escalated = service.run(
+        result = service.run(
             day, only=rule, note=lambda r: bar.update(task, description=f"rule {r}")
         )
+    report, escalated = result.report, result.escalated
     table = Table("rule", "hits", "raised", "known", "deduplicated", "suppressed", "s")
     for rid in report.hits:
         table.add_row(

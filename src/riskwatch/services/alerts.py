@@ -1,8 +1,8 @@
 """Use cases of early warning: scan, export, rules; and the relationship graph build.
 
 ``ScanService(settings).validate(as_of)`` checks the rules file and that a warehouse exists;
-``run(as_of)`` raises the new alerts, opens or joins cases, escalates overdue cases and
-records the run in the job history.
+``run(as_of)`` raises the new alerts, opens or joins cases and escalates overdue cases; the
+scheduled job (``services/jobs.py``) records it in the job history.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from riskwatch.graph.build import BuildResult, build
 from riskwatch.services.cases import escalate_overdue
 from riskwatch.settings import Settings
 from riskwatch.store.alerts import ops
-from riskwatch.store.models.jobs import JobRun
 from riskwatch.store.opdb import session_scope
 
 EXPORT_COLUMNS = (
@@ -74,35 +72,40 @@ class ScanService:
         *,
         only: list[str] | None = None,
         note: Callable[[str], None] | None = None,
-    ) -> tuple[ScanReport, list[str]]:
-        """Raise the new alerts of ``as_of``; return the report and the escalated cases."""
+    ) -> ScanResult:
+        """Raise the new alerts of ``as_of``, then escalate overdue cases."""
         rules, digest = self.validate(as_of)
         unknown = [r for r in only or [] if r not in {x.id for x in rules.rules}]
         if unknown:
             raise InputError(f"unknown rules: {', '.join(unknown)}")
-        started = datetime.now(UTC)
         report = scan(self.settings, as_of, rules, digest, only=only, note=note)
         escalated = escalate_overdue(
             self.settings, as_of, deadlines=dict(rules.deadlines_working_days)
         )
-        with session_scope(self.settings) as s:
-            s.add(
-                JobRun(
-                    job="alerts_scan",
-                    run_id=report.scan_id,
-                    started_at=started,
-                    finished_at=datetime.now(UTC),
-                    status="done",
-                    attempt=1,
-                    counts={
-                        "raised": report.total_raised,
-                        "cases_opened": report.cases_opened,
-                        "cases_joined": report.cases_joined,
-                        "escalated": len(escalated),
-                    },
-                )
-            )
-        return report, escalated
+        return ScanResult(report, escalated)
+
+
+@dataclass
+class ScanResult:
+    """A scan's report and the cases it escalated (``run_id``/``counts`` for job history)."""
+
+    report: ScanReport
+    escalated: list[str]
+
+    @property
+    def run_id(self) -> str:
+        """The scan id."""
+        return self.report.scan_id
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Headline counts of the scan."""
+        return {
+            "raised": self.report.total_raised,
+            "cases_opened": self.report.cases_opened,
+            "cases_joined": self.report.cases_joined,
+            "escalated": len(self.escalated),
+        }
 
 
 def export_alerts(settings: Settings, out: Path, rule: str | None = None) -> int:
