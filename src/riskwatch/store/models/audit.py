@@ -132,3 +132,49 @@ def job_runs(session: Session, limit: int, offset: int, job: str | None) -> tupl
     total = int(session.scalar(count) or 0)
     rows = session.scalars(query.order_by(JobRun.id.desc()).limit(limit).offset(offset))
     return total, list(rows)
+
+
+# -- scoped views of other stages' tables (cases and alerts carry no scope of their own) --
+
+
+def scoped_cases(
+    session: Session, prefix: str, state: str | None, limit: int, offset: int
+) -> tuple[int, list[Any]]:
+    """Cases whose enterprise lies in the region prefix, most urgent deadline first."""
+    from riskwatch.store.models.cases import Case
+
+    where = [Case.region_code.startswith(prefix)] if prefix else []
+    if state:
+        where.append(Case.state == state)
+    total = int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+    rows = session.scalars(
+        select(Case).where(*where).order_by(Case.deadline, Case.case_id).limit(limit).offset(offset)
+    )
+    return total, list(rows)
+
+
+def scoped_alerts(
+    session: Session, prefix: str, state: str | None, rule: str | None, limit: int, offset: int
+) -> tuple[int, list[Any]]:
+    """Alerts on enterprises in the region prefix, newest first."""
+    from riskwatch.store.models.cases import Alert, Case
+
+    where: list[Any] = [Case.region_code.startswith(prefix)] if prefix else []
+    if state:
+        where.append(Alert.state == state)
+    if rule:
+        where.append(Alert.rule == rule)
+    base = select(Alert).join(Case, Case.case_id == Alert.case_id).where(*where)
+    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    rows = session.scalars(
+        base.order_by(Alert.raised_on.desc(), Alert.alert_id).limit(limit).offset(offset)
+    )
+    return total, list(rows)
+
+
+def case_region(session: Session, case_id: str) -> str | None:
+    """The region code of a case ('' when it has none, None when there is no such case)."""
+    from riskwatch.store.models.cases import Case
+
+    case = session.get(Case, case_id)
+    return None if case is None else case.region_code or ""

@@ -1,0 +1,158 @@
+"""The service end to end over real HTTP (ASGI): profiles, stats, screenings, tags, uploads,
+jobs, alerts and cases — each scoped to the caller's region."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+
+import pytest
+
+from riskwatch.services import jobs
+from riskwatch.store.models.cases import Alert, Case
+from riskwatch.store.models.users import service_session
+from tests.integration.test_api_fixtures import Api, J, Z, api, uscc
+
+_ = api
+
+
+def test_openapi_and_docs_are_served(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert "/api/enterprises/{uscc}" in spec["paths"] and "/api/auth/token" in spec["paths"]
+    assert api.client.get("/docs").status_code == 200
+
+
+def test_me(api: Api) -> None:
+    me = api.client.get("/api/me", headers=api.h("jinshui")).json()
+    assert me == {"name": "jinshui", "role": "analyst", "role_zh": "分析员", "region": J,
+                  "token_kind": "bearer", "fields": None}  # fmt: skip
+
+
+def test_a_profile_has_basics_records_relations_and_tags(api: Api) -> None:
+    profile = api.client.get(f"/api/enterprises/{uscc(3)}", headers=api.h("jinshui")).json()
+    assert profile["basics"]["name"] == "测试3有限公司"
+    assert profile["basics"]["region_code"] == J
+    assert [p["decision_no"] for p in profile["records"]["penalties"]] == ["罚3号"]
+    assert profile["indicators"] == {"month": None, "dimensions": {}}  # no snapshot here
+    assert {"records", "relations", "tags"} <= set(profile)
+    lower = api.client.get(f"/api/enterprises/{uscc(3).lower()}", headers=api.h("jinshui"))
+    assert lower.status_code == 200
+
+
+def test_list_filters_and_paging(api: Api) -> None:
+    h = api.h("zhengzhou")
+    page = api.client.get("/api/enterprises?limit=5&offset=5&sort=name", headers=h).json()
+    assert page["total"] == 24 and len(page["items"]) == 5 and page["offset"] == 5
+    one = api.client.get(f"/api/enterprises?q={uscc(104)}", headers=h).json()
+    assert [i["uscc"] for i in one["items"]] == [uscc(104)]
+    assert api.client.get("/api/enterprises?industry=F52", headers=h).json()["total"] == 24
+    assert api.client.get("/api/enterprises?industry=C", headers=h).json()["total"] == 0
+    assert api.client.get("/api/enterprises?limit=500", headers=h).status_code == 422
+
+
+def test_stats_by_region(api: Api) -> None:
+    rows = api.client.get("/api/stats/classes?by=region", headers=api.h("zhengzhou")).json()
+    assert rows["rows"] == [{"key": Z, "enterprises": 12}, {"key": J, "enterprises": 12}]
+
+
+def test_saved_screenings_and_rule_made_tags(api: Api) -> None:
+    h = api.h("jinshui")
+    rule = {"field": "penalties_3y", "op": "ge", "value": 1}
+    saved = api.client.post("/api/screening/saved", json={"name": "处罚", "rule": rule}, headers=h)
+    assert saved.status_code == 201
+    assert [s["name"] for s in api.client.get("/api/screening/saved", headers=h).json()] == ["处罚"]
+    bad = api.client.post("/api/screening/saved", json={"name": "x", "rule": {"field": "?"}},
+                          headers=h)  # fmt: skip
+    assert bad.status_code == 422
+    made = api.client.post("/api/tags", json={"name": "近三年受罚", "kind": "behaviour",
+                                              "rule": rule}, headers=h)  # fmt: skip
+    assert made.status_code == 201
+    assert api.client.post("/api/tags/近三年受罚/apply", headers=h).json() == {"members": 2}
+    tagged = api.client.get("/api/enterprises?tag=近三年受罚", headers=h).json()
+    assert sorted(i["uscc"] for i in tagged["items"]) == [uscc(3), uscc(4)]
+    fields = api.client.get("/api/screening/fields", headers=h).json()
+    assert len(fields) >= 40
+
+
+def test_an_upload_goes_through_the_ingest_with_its_quarantine(api: Api) -> None:
+    body = (
+        "统一社会信用代码,列入日期,列入原因\n"
+        f"{uscc(6)},2025-01-02,通过登记的住所或者经营场所无法联系\n"
+        "NOT-A-USCC,2025-01-02,通过登记的住所或者经营场所无法联系\n"
+    ).encode()
+    files = {"file": ("abnormal_listings-upload.csv", body, "text/csv")}
+    r = api.client.post("/api/admin/uploads", files=files, headers=api.h("admin"))
+    assert r.status_code == 200, r.text
+    table = r.json()["tables"]["abnormal_listings"]
+    assert table["rows_loaded"] == 1 and table["rows_quarantined"] == 1
+    profile = api.client.get(f"/api/enterprises/{uscc(6)}", headers=api.h("jinshui")).json()
+    assert len(profile["records"]["abnormal_listings"]) == 1
+    wrong = {"file": ("notes.txt", b"x", "text/plain")}
+    assert (
+        api.client.post("/api/admin/uploads", files=wrong, headers=api.h("admin")).status_code
+        == 422
+    )
+
+
+def test_a_failed_job_is_retried_and_reported(api: Api) -> None:
+    calls = []
+
+    def flaky(_settings: object, _day: dt.date) -> dict[str, object]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("warehouse busy")
+        return {"run_id": "R1", "counts": {"alerts": 3}}
+
+    attempts = jobs.run_job(api.settings, "alert-scan", retries=2, backoff=0, fn=flaky)
+    assert [a["status"] for a in attempts] == ["failed", "done"]
+    history = api.client.get("/api/admin/jobs?job=alert-scan", headers=api.h("admin")).json()
+    top = history["items"][:2]
+    assert [(r["status"], r["attempt"]) for r in top] == [("done", 2), ("failed", 1)]
+    assert top[0]["counts"] == {"alerts": 3} and top[0]["run_id"] == "R1"
+    assert "warehouse busy" in top[1]["error"]
+    assert api.client.get("/api/admin/jobs", headers=api.h("jinshui")).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def two_cases(api: Api) -> tuple[str, str]:
+    now = datetime.now(UTC)
+    with service_session(api.settings) as s:
+        for cid, u, region in (("C-J", uscc(9), J), ("C-Z", uscc(109), Z)):
+            s.add(Case(case_id=cid, uscc=u, state="待分派", severity="high", department="市场监管",
+                       region_code=region, opened_on=dt.date(2025, 6, 1),
+                       deadline=dt.date(2025, 6, 8), escalation_level=0, created_at=now,
+                       updated_at=now, version=1))  # fmt: skip
+            s.flush()
+            s.add(Alert(alert_id=f"A-{cid}", rule="address_cluster", uscc=u, severity="high",
+                        raised_on=dt.date(2025, 6, 1), department="市场监管", fingerprint=cid,
+                        evidence={"n": 1}, open_key=cid, state="open", case_id=cid,
+                        rules_version="1", scan_id="S1", created_at=now))  # fmt: skip
+    return "C-J", "C-Z"
+
+
+def test_alerts_and_cases_are_scoped(api: Api, two_cases: tuple[str, str]) -> None:
+    mine, theirs = two_cases
+    h = api.h("jinshui")
+    cases = api.client.get("/api/cases", headers=h).json()
+    assert [c["case_id"] for c in cases["items"]] == [mine]
+    alerts = api.client.get("/api/alerts", headers=h).json()
+    assert [a["case_id"] for a in alerts["items"]] == [mine]
+    assert api.client.get(f"/api/cases/{theirs}", headers=h).status_code == 404
+    move = {"action": "assign", "assignee": "张三"}
+    assert (
+        api.client.post(f"/api/cases/{theirs}/transition", json=move, headers=h).status_code == 404
+    )
+    r = api.client.post(f"/api/cases/{mine}/transition", json=move, headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "已分派"
+    detail = api.client.get(f"/api/cases/{mine}", headers=h).json()
+    assert detail["case"]["assignee"] == "张三" and detail["alerts"][0]["rule"] == "address_cluster"
+    again = api.client.post(f"/api/cases/{mine}/transition", json={"action": "close"}, headers=h)
+    assert again.status_code in (409, 422)
+    assert len(api.client.get("/api/cases", headers=api.h("zhengzhou")).json()["items"]) == 2
+
+
+def test_logout_revokes_the_token(api: Api) -> None:
+    token = api.login("zhongyuan")
+    h = {"Authorization": f"Bearer {token}"}
+    assert api.client.post("/api/auth/logout", headers=h).status_code == 204
+    assert api.client.get("/api/me", headers=h).status_code == 401
