@@ -49,7 +49,10 @@ def write_city(root: Path) -> None:
     city.csv(
         "investments.csv",
         ["uscc", "holder_type", "holder_id", "holder_name", "subscribed_capital"],
-        [[make_uscc(8), "企业", make_uscc(7), "郑州图谱7有限公司", 50]],
+        [
+            [make_uscc(8), "企业", make_uscc(7), "郑州图谱7有限公司", 50],
+            [make_uscc(9), "企业", make_uscc(500), "外地投资有限公司", 20],  # not registered here
+        ],
     )
     city.csv(
         "officers.csv",
@@ -130,3 +133,11 @@ def test_related_party_risk(built: Settings) -> None:
     assert risk[make_uscc(10)]["related_risk_score"] == 0.0  # its own listing is not "related"
     assert risk[make_uscc(1)]["related_count"] == 2  # 2 and 3 through person 100
     assert risk[make_uscc(1)]["as_of"] == AS_OF
+    assert set(risk) == {make_uscc(i) for i in range(1, 11)}  # outside investors carry none
+
+
+def test_outside_investors_are_enterprise_nodes(built: Settings) -> None:
+    ego = Graph(built).ego(make_uscc(9), depth=1)
+    outside = [n for n in ego["nodes"] if n["key"] == make_uscc(500)]
+    assert outside and outside[0]["kind"] == "E"
+    assert {lk["role"] for lk in ego["links"]} == {"法定代表人", "投资"}

@@ -89,18 +89,19 @@ def build(settings: Settings, as_of: dt.date) -> BuildResult:
     """
     t0 = time.perf_counter()
     nodes, edges = store.extract_links(settings, as_of)
-    kind = nodes.column("kind").to_numpy(zero_copy_only=False)
-    n = len(kind)
-    is_ent = kind == "E"
-    n_ent = int(np.count_nonzero(is_ent))
+    # Blocks: 0 registered enterprises (node ids 0…n_ent-1), 1 persons, 2 outside
+    # investors (enterprises not registered here), 3 addresses.
+    block = nodes.column("block").to_numpy()
+    n = len(block)
+    is_ent = (block == 0) | (block == 2)
+    n_ent = int(np.count_nonzero(block == 0))
     src = edges.column("src").to_numpy().astype(np.int32)
     dst = edges.column("dst").to_numpy().astype(np.int32)
     role = edges.column("role").to_numpy()
     csr = to_csr(n, src, dst)
     degree = np.diff(csr["indptr"])
     hub = degree > HUB_DEGREE
-    person_or_address = ~is_ent[dst]
-    keep = ~hub[dst] | ~person_or_address
+    keep = ~hub[dst] | is_ent[dst]
     # Clusters: components of the enterprise–person–address graph without hubs.
     adj = sparse.csr_matrix(
         (np.ones(int(keep.sum()), dtype=np.int8), (src[keep], dst[keep])), shape=(n, n)
@@ -129,8 +130,8 @@ def build(settings: Settings, as_of: dt.date) -> BuildResult:
     return BuildResult(
         as_of=as_of,
         enterprises=n_ent,
-        persons=int(np.count_nonzero(kind == "P")),
-        addresses=int(np.count_nonzero(kind == "A")),
+        persons=int(np.count_nonzero(block == 1)),
+        addresses=int(np.count_nonzero(block == 3)),
         links=len(src),
         clusters=int(np.count_nonzero(np.bincount(ent_labels[multi]) > 0)) if multi.any() else 0,
         seconds=round(time.perf_counter() - t0, 2),

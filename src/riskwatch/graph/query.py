@@ -43,25 +43,41 @@ class Graph:
 
     def __init__(self, settings: Settings) -> None:
         self.manifest = store.read_manifest(settings)
-        nodes = store.read_nodes(settings, ["kind", "key", "label"])
-        self._kind: list[str] = nodes.column("kind").to_pylist()
-        self._key: list[str] = nodes.column("key").to_pylist()
-        self._label: list[str | None] = nodes.column("label").to_pylist()
-        self._index = {
-            (k, key): i for i, (k, key) in enumerate(zip(self._kind, self._key, strict=True))
-        }
+        nodes = store.read_nodes(settings, ["kind", "key", "label", "block"])
+        # Nodes are sorted by (block, key): a lookup bisects one block, no dict of millions.
+        self._kind = nodes.column("kind").combine_chunks()
+        self._key = nodes.column("key").combine_chunks()
+        self._label = nodes.column("label").combine_chunks()
+        block = nodes.column("block").to_numpy()
+        self._blocks = np.searchsorted(block, np.arange(5), side="left")
         self._csr = store.open_csr(settings)
         edges = store.read_edges(settings)
         self._role = edges.column("role").to_numpy()
-        self._share = edges.column("share")
-        self._since = edges.column("since")
+        self._share = edges.column("share").combine_chunks()
+        self._since = edges.column("since").combine_chunks()
+
+    def _find(self, block: int, key: str) -> int | None:
+        lo, end = int(self._blocks[block]), int(self._blocks[block + 1])
+        hi = end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._key[mid].as_py() < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < end and self._key[lo].as_py() == key else None
 
     def node(self, kind: str, key: str) -> int:
         """The node id of an enterprise (``E``, uscc), person (``P``) or address (``A``)."""
-        idx = self._index.get((kind, key))
-        if idx is None:
-            raise NotFoundError(f"no {KIND_NAMES.get(kind, kind)} {key!r} in the graph")
-        return idx
+        for block in {"E": (0, 2), "P": (1,), "A": (3,)}.get(kind, ()):
+            idx = self._find(block, key)
+            if idx is not None:
+                return idx
+        raise NotFoundError(f"no {KIND_NAMES.get(kind, kind)} {key!r} in the graph")
+
+    def key(self, node: int) -> str:
+        """The key (uscc, person pseudonym, address key) of a node."""
+        return str(self._key[node].as_py())
 
     def neighbours(self, node: int) -> np.ndarray[Any, Any]:
         """Node ids adjacent to ``node``."""
@@ -79,8 +95,8 @@ class Graph:
             since = self._since[int(e)].as_py()
             out.append(
                 Link(
-                    a=self._key[node],
-                    b=self._key[int(nb)],
+                    a=self.key(node),
+                    b=self.key(int(nb)),
                     role=store.ROLE_CODES[int(self._role[int(e)])],
                     share=share,
                     since=None if since is None else str(since),
@@ -90,7 +106,11 @@ class Graph:
 
     def describe(self, node: int) -> dict[str, Any]:
         """Kind, key and label of a node."""
-        return {"kind": self._kind[node], "key": self._key[node], "label": self._label[node]}
+        return {
+            "kind": self._kind[node].as_py(),
+            "key": self._key[node].as_py(),
+            "label": self._label[node].as_py(),
+        }
 
     def ego(self, uscc: str, depth: int = 2, limit: int = 5000) -> dict[str, Any]:
         """The ego network of an enterprise: nodes within ``depth`` hops and their links.
@@ -137,7 +157,7 @@ class Graph:
             row = out.setdefault(lk.b, {"uscc": lk.b, "name": None, "roles": []})
             row["roles"].append(lk.role)
         for key, row in out.items():
-            row["name"] = self._label[self._index[("E", key)]]
+            row["name"] = self._label[self.node("E", key)].as_py()
         return sorted(out.values(), key=lambda r: str(r["uscc"]))
 
     def shortest_path(self, a: str, b: str, max_hops: int = 8) -> list[dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 Layout under ``$RISKWATCH_HOME/graph/``::
 
-    nodes.parquet          node_id, kind (E enterprise · P person · A address), key, label
+    nodes.parquet          node_id, kind (E enterprise · P person · A address), key, label,
+                           block (0 registered enterprises, 1 persons, 2 outside investors,
+                           3 addresses; sorted by block then key, so lookups bisect)
     edges.parquet          src, dst, kind, role, share, since (one row per link, one way)
     csr_indptr.npy         CSR of the undirected graph (both directions), memory-mapped
     csr_nbr.npy            neighbour node ids
@@ -126,7 +128,7 @@ def _nodes_edges(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:
           WHERE other_kind = 'E' AND other NOT IN (SELECT uscc FROM ent)
         UNION ALL SELECT DISTINCT 3, 'A', other, other FROM ent_links WHERE other_kind = 'A')
       SELECT CAST(row_number() OVER (ORDER BY ord, key) - 1 AS INTEGER) AS node_id,
-             kind, key, label FROM keys;
+             kind, key, label, CAST(ord AS TINYINT) AS block FROM keys;
     CREATE OR REPLACE TEMP TABLE role_codes(role VARCHAR, code TINYINT);
     INSERT INTO role_codes VALUES {roles};
     """)
