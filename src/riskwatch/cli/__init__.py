@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from riskwatch.cli import alerts, common, db, indicators, ingest, service, synth
+from riskwatch.cli import alerts, common, db, indicators, ingest, sampling, service, synth
 from riskwatch.cli.app import app
 
 __all__ = ["app", "main"]
@@ -18,6 +18,7 @@ _ = (
     db,
     indicators,
     ingest,
+    sampling,
     service,
     synth,
 )  # imported for their command registrations
