@@ -141,7 +141,11 @@ def abnormal_registration(window_days: int, predecessor_days: int) -> str:
     persons AS (
       SELECT uscc, legal_rep_id AS person FROM allent WHERE legal_rep_id IS NOT NULL
       UNION SELECT uscc, holder_id FROM investments WHERE holder_type = '自然人'),
-    history AS (SELECT p.person, b.uscc AS firm, b.why FROM persons p JOIN bad b USING (uscc)),
+    new_persons AS (  -- only the persons of new tiny-capital enterprises need a history
+      SELECT DISTINCT p.person FROM persons p JOIN e USING (uscc)
+      WHERE e.registered_capital <= $tiny),
+    history AS (SELECT p.person, b.uscc AS firm, b.why FROM persons p JOIN bad b USING (uscc)
+                WHERE p.person IN (SELECT person FROM new_persons)),
     a AS (
       SELECT e.uscc, e.region_code, 'tiny_capital_shared_address_person_history' AS fingerprint,
         struct_pack(kind := '小额注册资本+共用地址+人员有不良历史',
