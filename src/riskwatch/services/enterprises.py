@@ -145,14 +145,14 @@ class EnterpriseService:
         out: dict[str, Any] = {"basics": basics}
         out["indicators"] = self._indicators(uscc)
         out["records"] = reads.records(cur, uscc, per_table=100)
-        out["relations"] = reads.links(cur, who.prefix, [uscc], limit=200)
+        out["relations"] = reads.direct_links(cur, who.prefix, uscc)
         return out
 
     def _indicators(self, uscc: str) -> dict[str, Any]:
         months = snapshots.list_months(self.settings.home)
         if not months:
             return {"month": None, "dimensions": {}}
-        row = reads.indicator_row(self.reader.cursor(), self.settings.home, months[-1], uscc)
+        row = reads.indicator_row(self.reader, self.settings.home, months[-1], uscc)
         names = _indicator_names()
         dims: dict[str, list[dict[str, Any]]] = {}
         for key, value in (row or {}).items():

@@ -15,7 +15,7 @@ from riskwatch.store.enterprise_reads import ListQuery
 
 router = APIRouter(prefix="/api", tags=["enterprises"])
 
-USCC = Annotated[str, Path(min_length=18, max_length=18, pattern=r"^[0-9A-Za-z]{18}$")]
+USCC = Annotated[str, Path(min_length=1, max_length=18, pattern=r"^[0-9A-Za-z]{1,18}$")]
 Q = Annotated[str | None, Query(max_length=100, description="name fragment or uscc")]
 Region = Annotated[str | None, Query(pattern=r"^\d{2,6}$", description="region code prefix")]
 Industry = Annotated[str | None, Query(pattern=r"^[A-Ta-t]?\d{0,4}$", max_length=5)]

@@ -1,0 +1,192 @@
+"""API load benchmark: profile and list/filter latency at N concurrent users, on loopback.
+
+The service (``riskwatch serve``, one uvicorn process) runs in a subprocess over a copy of a
+warehouse; this process is the load generator (asyncio + httpx, one client per user, each
+with its own bearer token, so rate limits and the audit log are exercised as in use).
+
+Usage::
+
+    python bench/bench_api.py --warehouse /path/to/warehouse.duckdb [--users 50]
+        [--seconds 30] [--indicators DIR] [--label 1000000]
+
+Prints p50/p95/p99 latency, throughput and errors per scenario and writes
+bench/results/api-<label>.json. Targets (issue 7): profile p95 ≤ 50 ms, list/filter p95
+≤ 200 ms at 50 concurrent users, zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import numpy as np
+
+from riskwatch.auth.config import ServiceSettings
+from riskwatch.services.users import UserService
+from riskwatch.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "Bench-passw0rd"
+
+
+def prepare(args: argparse.Namespace, home: Path) -> tuple[list[str], str, list[str]]:
+    """Copy the warehouse into a fresh home; sample usccs; pick the scope; name fragments."""
+    home.mkdir(parents=True, exist_ok=True)
+    if args.home is None:
+        shutil.copy(args.warehouse, home / "warehouse.duckdb")
+    if args.home is None and args.indicators:
+        shutil.copytree(args.indicators, home / "indicators",
+                        ignore=shutil.ignore_patterns("_staging"))  # fmt: skip
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    usccs = [r[0] for r in con.execute(
+        "SELECT uscc FROM enterprises USING SAMPLE 5000 ROWS").fetchall()]  # fmt: skip
+    region = con.execute(
+        "SELECT region_code FROM enterprises GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]  # type: ignore[index]
+    names = [r[0][2:4] for r in con.execute(
+        "SELECT name FROM enterprises USING SAMPLE 200 ROWS").fetchall() if r[0]]  # fmt: skip
+    con.close()
+    return usccs, str(region)[:4] + "00", names
+
+
+def serve(home: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start the service and wait until it answers."""
+    cli = str(Path(sys.executable).with_name("riskwatch"))
+    proc = subprocess.Popen([cli, "serve", "--port", str(port)], env=env)
+    deadline = time.monotonic() + 1800  # the first start builds the uscc indexes
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("the service exited during start-up")
+        time.sleep(1)
+    proc.terminate()
+    raise SystemExit("the service did not start")
+
+
+async def user_loop(
+    client: httpx.AsyncClient, token: str, make_path: Any, stop: float, out: list[tuple[float, int]]
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < stop:
+        path = make_path()
+        t0 = time.perf_counter()
+        try:
+            r = await client.get(path, headers=headers)
+            status = r.status_code
+        except httpx.HTTPError:
+            status = 0
+        out.append((time.perf_counter() - t0, status))
+
+
+async def scenario(base: str, tokens: list[str], make_path: Any, seconds: float) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=len(tokens) + 5, max_keepalive_connections=len(tokens))
+    results: list[tuple[float, int]] = []
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        start = time.monotonic()
+        stop = start + seconds
+        await asyncio.gather(*(user_loop(client, t, make_path, stop, results) for t in tokens))
+        elapsed = time.monotonic() - start
+    lat = np.array([r[0] for r in results]) * 1000
+    errors = sum(1 for r in results if r[1] != 200)
+    return {
+        "requests": len(results),
+        "errors": errors,
+        "throughput_rps": round(len(results) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "p99_ms": round(float(np.percentile(lat, 99)), 1),
+        "max_ms": round(float(lat.max()), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--warehouse", type=Path, help="a warehouse to copy into a fresh home")
+    parser.add_argument("--home", type=Path, help="or: an existing home, used in place")
+    parser.add_argument("--indicators", type=Path, default=None)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rw-bench-api-"))
+    home = args.home or work / "home"
+    if args.home is None and args.warehouse is None:
+        raise SystemExit("give --warehouse or --home")
+    usccs, scope, names = prepare(args, home)
+    secret = "bench-" + "s" * 40
+    env = dict(os.environ, RISKWATCH_HOME=str(home), RISKWATCH_ENVIRONMENT="production",
+               RISKWATCH_SECRET_KEY=secret, RISKWATCH_RATE_PER_MINUTE="100000")  # fmt: skip
+    users = UserService(Settings(home=home), ServiceSettings(environment="production",
+                                                             secret_key=secret))  # fmt: skip
+    known = {u["name"] for u in users.list_users()}
+    for i in range(args.users):
+        if f"bench{i}" not in known:
+            users.add_user(f"bench{i}", "analyst", scope, PASSWORD)
+    proc = serve(home, env, args.port)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        tokens = [
+            httpx.post(f"{base}/api/auth/token", data={"username": f"bench{i}",
+                       "password": PASSWORD}, timeout=60).json()["access_token"]
+            for i in range(args.users)
+        ]  # fmt: skip
+        rng = random.Random(7)
+        filters = [
+            lambda: f"/api/enterprises?q={rng.choice(names)}&limit=50",
+            lambda: f"/api/enterprises?industry={rng.choice('ACFGHIKLM')}&limit=50",
+            lambda: f"/api/enterprises?region={scope[:4]}&status=存续&limit=50"
+                    f"&offset={rng.randrange(0, 5000, 50)}",
+            lambda: f"/api/enterprises?q={rng.choice(usccs)}",
+        ]  # fmt: skip
+        scenarios = {
+            "profile": lambda: f"/api/enterprises/{rng.choice(usccs)}",
+            "list_filter": lambda: rng.choice(filters)(),
+        }
+        asyncio.run(scenario(base, tokens[:5], scenarios["profile"], 5))  # warm-up
+        figures: dict[str, Any] = {}
+        for name, make_path in scenarios.items():
+            figures[name] = asyncio.run(scenario(base, tokens, make_path, args.seconds))
+            print(name, figures[name], flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM enterprises").fetchone()[0]  # type: ignore[index]
+    result = {
+        "enterprises": n,
+        "users": args.users,
+        "seconds": args.seconds,
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "scenarios": figures,
+        "targets": {"profile_p95_ms": 50, "list_filter_p95_ms": 200, "errors": 0},
+    }
+    out = HERE / "results" / f"api-{args.label or n}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
