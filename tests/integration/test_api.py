@@ -156,3 +156,33 @@ def test_logout_revokes_the_token(api: Api) -> None:
     h = {"Authorization": f"Bearer {token}"}
     assert api.client.post("/api/auth/logout", headers=h).status_code == 204
     assert api.client.get("/api/me", headers=h).status_code == 401
+
+
+def test_sampling_plans_are_scoped(api: Api) -> None:
+    import pyarrow as pa
+
+    from riskwatch.sampling.policy import PlanSpec
+    from riskwatch.services.sampling import PlanService
+
+    everyone = [uscc(i) for i in [*range(1, 13), *range(101, 113)]]
+    classes = pa.table({"uscc": everyone, "class": ["D"] * len(everyone)})
+    spec = PlanSpec(name="中原抽查", as_of=dt.date(2025, 6, 30), seed="s1",
+                    scope={"regions": [Z]}, counts={"D": 3})  # type: ignore[arg-type]  # fmt: skip
+    plan = PlanService(api.settings).run(spec, classes=classes, assign_inspectors=False)
+    hz, hj = api.h("zhongyuan"), api.h("jinshui")
+    assert plan.plan_id in {
+        p["id"] for p in api.client.get("/api/sampling/plans", headers=hz).json()
+    }
+    assert plan.plan_id not in {
+        p["id"] for p in api.client.get("/api/sampling/plans", headers=hj).json()
+    }
+    seen = api.client.get(f"/api/sampling/plans/{plan.plan_id}", headers=hz).json()
+    assert len(seen["draws"]) == 3 and {d["region_code"] for d in seen["draws"]} == {Z}
+    assert api.client.get(f"/api/sampling/plans/{plan.plan_id}", headers=hj).status_code == 404
+    assert (
+        api.client.get(f"/api/sampling/plans/{plan.plan_id}/verify", headers=hj).status_code == 404
+    )
+    refused = api.client.post("/api/sampling/plans", headers=hj, json={
+        "name": "越权", "as_of": "2025-06-30", "seed": "x", "scope": {"regions": [Z]},
+        "counts": {"D": 1}})  # fmt: skip
+    assert refused.status_code == 422
