@@ -167,7 +167,7 @@ def test_sampling_plans_are_scoped(api: Api) -> None:
     everyone = [uscc(i) for i in [*range(1, 13), *range(101, 113)]]
     classes = pa.table({"uscc": everyone, "class": ["D"] * len(everyone)})
     spec = PlanSpec(name="中原抽查", as_of=dt.date(2025, 6, 30), seed="s1",
-                    scope={"regions": [Z]}, counts={"D": 3})  # type: ignore[arg-type]  # fmt: skip
+                    scope={"regions": [Z]}, counts={"D": 3})  # fmt: skip
     plan = PlanService(api.settings).run(spec, classes=classes, assign_inspectors=False)
     hz, hj = api.h("zhongyuan"), api.h("jinshui")
     assert plan.plan_id in {

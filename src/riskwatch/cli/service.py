@@ -41,7 +41,7 @@ def serve(
     """Run the HTTP service (OpenAPI at /docs)."""
     import uvicorn
 
-    from riskwatch.store.enterprise_reads import ensure_read_indexes
+    from riskwatch.store.enterprise_reads import WarehouseReader, ensure_read_indexes, warm
     from riskwatch.store.warehouse import open_warehouse
 
     settings = get_settings()
@@ -49,6 +49,9 @@ def serve(
     if index and settings.warehouse_path.exists():
         with open_warehouse(settings.warehouse_path) as con:
             ensure_read_indexes(con)
+        reader = WarehouseReader(settings.warehouse_path, settings.threads, settings.memory_limit)
+        warm(reader, settings.home)
+        reader.close()
     if schedule:
         jobs.start_scheduler(settings)
     console.print(f"riskwatch serving on http://{host}:{port} (docs at /docs)")

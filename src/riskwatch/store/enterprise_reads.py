@@ -498,3 +498,9 @@ def indicator_row(
         return None
     rows = _rows(reader.cursor(), f"SELECT * FROM serving.{table} WHERE uscc = ?", [uscc])
     return rows[0] if rows else None
+
+
+def warm(reader: WarehouseReader, home: Path) -> str | None:
+    """Build the serving copy of the newest month's indicators now, not on a first request."""
+    months = snapshots.list_months(home)
+    return _serving_table(reader, home, months[-1]) if months else None
