@@ -134,6 +134,9 @@ def test_related_party_risk(built: Settings) -> None:
     assert risk[make_uscc(1)]["related_count"] == 2  # 2 and 3 through person 100
     assert risk[make_uscc(1)]["as_of"] == AS_OF
     assert set(risk) == {make_uscc(i) for i in range(1, 11)}  # outside investors carry none
+    assert store.load_related_risk(built, "2025-06").num_rows == 10
+    with pytest.raises(NotFoundError):
+        store.load_related_risk(built, "2025-05")
 
 
 def test_outside_investors_are_enterprise_nodes(built: Settings) -> None:

@@ -193,5 +193,5 @@ def _related_risk(
             "related_count": pa.array(np.asarray(linked.sum(axis=1)).ravel().astype(np.int64)),
         }
     )
-    store.write_table(settings, "related_risk", table)
+    store.write_related_risk(settings, table, f"{as_of.year:04d}-{as_of.month:02d}")
     return classes is not None

@@ -11,6 +11,7 @@ Layout under ``$RISKWATCH_HOME/graph/``::
     csr_edge.npy           row of edges.parquet behind each CSR entry (roles, shares, dates)
     clusters.parquet       uscc, cluster_id, cluster_size (enterprises joined by persons/address)
     related_risk.parquet   uscc, as_of, related_risk_score, related_risky_count, related_count
+    related_risk/month=YYYY-MM.parquet   the same, kept per month for point-in-time use
     manifest.json          as_of, counts, parameters
 
 Persons are the HMAC pseudonyms the warehouse holds; raw ID numbers never reach the graph.
@@ -206,19 +207,38 @@ def load_clusters(settings: Settings) -> pa.Table:
     return pq.read_table(_need(settings, "clusters.parquet"))
 
 
-def load_related_risk(settings: Settings, columns: list[str] | None = None) -> pa.Table:
+def write_related_risk(settings: Settings, table: pa.Table, month: str) -> Path:
+    """Store the related-party risk of a build: the latest, and the month's own copy."""
+    path = write_table(settings, "related_risk", table)
+    monthly = graph_dir(settings) / "related_risk" / f"month={month}.parquet"
+    monthly.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, monthly)
+    return path
+
+
+def load_related_risk(
+    settings: Settings, month: str | None = None, columns: list[str] | None = None
+) -> pa.Table:
     """The related-party risk of every enterprise (for the indicator catalogue and scoring).
 
     Columns: ``uscc``, ``as_of`` (the graph's date), ``related_risk_score`` (0–1, noisy-OR
     over linked enterprises' risk), ``related_risky_count`` (linked enterprises that are
     D-class or on a list), ``related_count`` (linked enterprises).
 
+    Parameters
+    ----------
+    month
+        ``YYYY-MM``: the build made at that month's date (point-in-time use); ``None``: the
+        latest build.
+
     Raises
     ------
     NotFoundError
-        If no graph was built (``riskwatch graph build``).
+        If no graph was built (for that month): ``riskwatch graph build --as-of DATE``.
     """
-    return pq.read_table(_need(settings, "related_risk.parquet"), columns=columns)
+    if month is None:
+        return pq.read_table(_need(settings, "related_risk.parquet"), columns=columns)
+    return pq.read_table(_need(settings, f"related_risk/month={month}.parquet"), columns=columns)
 
 
 def risk_seeds(settings: Settings, as_of: dt.date) -> pa.Table:
