@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from riskwatch.errors import InputError
 from riskwatch.settings import Settings
 from riskwatch.store import opdb
 from riskwatch.store import sampling as store
@@ -68,3 +69,18 @@ def test_plans_round_trip(backend: str, tmp_path: Path, request: pytest.FixtureR
     with pytest.raises(LookupError):
         store.find_plan(settings, "nope")
     opdb.get_engine(settings).dispose()
+
+
+def test_classes_from_a_csv_file_or_a_clear_message(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    path = tmp_path / "classes.csv"
+    path.write_text("uscc,class,score\n914101020000000001,A,120\n914101020000000002,D,900\n")
+    table = store.load_class_frame(settings, dt.date(2025, 6, 30), path)
+    assert table.to_pylist() == [
+        {"uscc": "914101020000000001", "class": "A"},
+        {"uscc": "914101020000000002", "class": "D"},
+    ]
+    with pytest.raises(InputError, match="classes"):
+        store.load_class_frame(settings, dt.date(2025, 6, 30), tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="--classes"):
+        store.load_class_frame(settings, dt.date(2031, 1, 31))

@@ -177,7 +177,14 @@ def load_class_frame(settings: Settings, as_of: dt.date, path: Path | None = Non
             raise InputError(
                 "no classes yet: run the scoring (riskwatch run) or pass --classes FILE"
             ) from None
-        data = module.load_classes(settings, f"{as_of:%Y-%m}")
+        month = f"{as_of:%Y-%m}"
+        try:
+            data = module.load_classes(settings, month, columns=["uscc", "class"])
+        except NotFoundError:
+            raise InputError(
+                f"no classes for {month}: run 'riskwatch run --as-of {as_of}' "
+                "or pass --classes FILE"
+            ) from None
         table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data)
     name = "class" if "class" in table.column_names else "risk_class"
     if "uscc" not in table.column_names or name not in table.column_names:
