@@ -169,21 +169,24 @@ def deltas(
     ends = sorted({a.end_key for a in atoms if a.agg == "sum"}, key=str)
     first = {a.start_key: a for a in atoms}
     first_end = {a.end_key: a for a in atoms}
-    cols: dict[str, ir.Value] = {"uscc": t.uscc}
+    # three projections, so that each index expression is written (and computed) once
+    idx: dict[str, ir.Value] = {}
     for i, skey in enumerate(starts):
-        cols[f"_s{i}"] = index_of(_start_day(t, first[skey]), grid_days).cast("int64")
+        idx[f"_s{i}"] = index_of(_start_day(t, first[skey]), grid_days).cast("int64")
     for j, ekey in enumerate(ends):
         end = _end_day(t, first_end[ekey], default_days)
         e_idx = index_of(end, grid_days).fill_null(n) if end is not None else ibis.literal(n)
-        cols[f"_e{j}"] = e_idx.cast("int64")
+        idx[f"_e{j}"] = e_idx.cast("int64")
+    s1 = t.filter(t.uscc.notnull()).mutate(**idx)
+    cols: dict[str, ir.Value] = {"uscc": s1.uscc, **{k: s1[k] for k in idx}}
     for a in atoms:
-        si = starts.index(a.start_key)
-        valid = conditions(t, a.where) & cols[f"_s{si}"].notnull() & (cols[f"_s{si}"] < n)
+        s_col = s1[f"_s{starts.index(a.start_key)}"]
+        valid = conditions(s1, a.where) & s_col.notnull() & (s_col < n)
         if a.agg == "sum":
-            valid = valid & (cols[f"_s{si}"] < cols[f"_e{ends.index(a.end_key)}"])
+            valid = valid & (s_col < s1[f"_e{ends.index(a.end_key)}"])
         cols[f"_v_{a.name}"] = valid
-        cols[f"_w_{a.name}"] = _weight(t, a)
-    base = t.filter(t.uscc.notnull()).select(**cols)
+        cols[f"_w_{a.name}"] = _weight(s1, a)
+    base = s1.select(**cols)
     parts: list[ir.Table] = []
     for i, key in enumerate(starts):
         mine = [a for a in atoms if a.start_key == key]
