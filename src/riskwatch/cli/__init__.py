@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from riskwatch.cli import alerts, common, db, indicators, ingest, sampling, service, synth
+from riskwatch.cli import alerts, common, db, indicators, ingest, sampling, scoring, service, synth
 from riskwatch.cli.app import app
 
 __all__ = ["app", "main"]
@@ -19,6 +19,7 @@ _ = (
     indicators,
     ingest,
     sampling,
+    scoring,
     service,
     synth,
 )  # imported for their command registrations

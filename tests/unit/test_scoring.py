@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskwatch.errors import ConfigError
+from riskwatch.indicators import load_catalogue
+from riskwatch.scoring import load_models_config, registry
+from riskwatch.scoring.ahp import ahp_weights, entropy_weights
+from riskwatch.scoring.base import feature_names
+from riskwatch.scoring.explain import reasons_json
+from riskwatch.scoring.train import build
+
+CAT = load_catalogue()
+CFG = load_models_config()
+
+
+def test_ahp_consistent_matrix() -> None:
+    w, cr = ahp_weights([[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]])
+    assert np.allclose(w, [4 / 7, 2 / 7, 1 / 7]) and cr < 1e-9
+
+
+def test_ahp_inconsistent_matrix_rejected(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "config" / "models.yaml").read_text(encoding="utf-8")
+    bad = text.replace("- [1,   1/2, 1/5, 1/2, 1/2]", "- [1,   9, 1/9, 9, 1/9]")
+    path = tmp_path / "models.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_models_config(path)
+
+
+def test_entropy_weights_favour_varying_columns() -> None:
+    r = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    w = entropy_weights(r)
+    assert w.sum() == pytest.approx(1) and w[0] == pytest.approx(0)
+
+
+def _toy(n: int = 600, seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    names = feature_names(CAT)
+    data = {k: rng.poisson(0.3, n).astype(float) for k in names}
+    data["region_code"] = rng.choice(["410105", "410122"], n)
+    data["industry_code"] = rng.choice(["F5211", "C1431"], n)
+    X = pd.DataFrame(data)
+    logit = -1.5 + 1.2 * X["penalties_1y"] + 1.0 * X["abnormal_now"]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y.to_numpy()
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "woe_scorecard", "bayes_loss", "expert"])
+def test_family_contract_and_reload(family: str, tmp_path: Path) -> None:
+    X, y = _toy()
+    model = build(family, CFG, CAT)  # type: ignore[arg-type]
+    model.fit(X, y, np.ones(len(y)))
+    p = model.predict_proba(X)
+    assert p.shape == (len(X), 2) and np.allclose(p.sum(axis=1), 1)
+    s = model.risk_score(X)
+    assert s.dtype == np.int64 and s.min() >= 0 and s.max() <= 1000
+    meta = registry.ModelMeta(family, family, "h", "c", "2025-06-30", "a", "b", "c", len(y))
+    registry.save(tmp_path, model, meta)
+    again = registry.load(tmp_path, family)
+    assert np.array_equal(again.risk_score(X), s)
+    assert np.array_equal(again.contributions(X), model.contributions(X))
+
+
+def test_reasons_are_json_with_catalogue_text() -> None:
+    X, _ = _toy(50)
+    X.loc[0, "penalties_1y"] = 3
+    names = ["penalties_1y", "abnormal_now", "region_code"]
+    contrib = np.zeros((len(X), 3))
+    contrib[0] = [0.9, -0.1, 0.2]
+    out = reasons_json(X, names, contrib, CAT)
+    first = json.loads(out[0].as_py())
+    assert first[0]["code"] == "penalties_1y" and first[0]["text_zh"] == "近一年行政处罚3次"
+    assert first[1]["code"] == "region_code" and len(first) == 2
+    assert json.loads(out[1].as_py()) == []
