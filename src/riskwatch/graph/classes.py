@@ -1,7 +1,8 @@
 """Access to the monthly classes A/B/C/D, which the scoring issue stores.
 
-The scoring engineer exposes ``riskwatch.store.classes.load_classes(settings, month)``.
-Until it exists (or when a month has no classes) the functions here return ``None`` and the
+The scoring issue stores them (``riskwatch.store.classes.load_classes(settings, month,
+columns)``); it is imported lazily because it pulls pandas, which a scan without classes
+does not need. When a month has no classes the functions here return ``None`` and the
 callers (related-party risk, ``class_deterioration``, ``related_party_risk``) say so.
 """
 
@@ -34,25 +35,26 @@ def previous_month(month: str) -> str:
 
 
 def load_classes(settings: Settings, month: str) -> pa.Table | None:
-    """``uscc, risk_class`` of a month, or ``None`` when classes are not available."""
+    """``uscc, risk_class`` of a month, or ``None`` when the month has no classes."""
     try:
         mod = importlib.import_module("riskwatch.store.classes")
     except ImportError:
         return None
     loader: Any = getattr(mod, "load_classes", None)
-    if loader is None:
+    if loader is None or not mod.list_class_months(settings.home):
         return None
-    try:
-        table = loader(settings, month)
-    except (NotFoundError, FileNotFoundError):
+    table: pa.Table | None = None
+    for col in CLASS_COLUMNS:
+        try:
+            table = loader(settings, month, columns=["uscc", col])
+        except NotFoundError:
+            return None
+        except (KeyError, ValueError, pa.ArrowInvalid):
+            continue  # not this column name
+        break
+    if table is None or table.num_rows == 0:
         return None
-    if table is None:
-        return None
-    if not isinstance(table, pa.Table):
-        table = pa.Table.from_pandas(table) if hasattr(table, "to_numpy") else pa.table(table)
-    col = next((c for c in CLASS_COLUMNS if c in table.column_names), None)
-    if col is None or "uscc" not in table.column_names or table.num_rows == 0:
-        return None
+    col = next(c for c in table.column_names if c in CLASS_COLUMNS)
     return pa.table(
         {"uscc": table.column("uscc"), "risk_class": pc.cast(table.column(col), pa.string())}
     )
