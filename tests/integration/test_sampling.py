@@ -181,6 +181,17 @@ def test_results_come_back_as_inspections_with_probability_deadlines_and_estimat
     invoke("sample", "publication", plan_id, "--out", str(city / "pub2.csv"))
     assert {r["公示状态"] for r in read_csv(city / "pub2.csv")} == {"已公示"}
 
+    one = rows[1]["uscc"]
+    invoke("sample", "results", "add", plan_id, one, "不配合检查情节严重", "--date", "2025-09-29")
+    bad = runner.invoke(
+        app, ["sample", "results", "add", plan_id, one, "查无此码", "--date", "2025-09-29"]
+    )
+    assert bad.exit_code == 1 and "quarantined" in bad.output
+    with duckdb.connect(str(city / "home" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "SELECT result FROM inspections WHERE task_id = ? AND uscc = ?", [plan_id, one]
+        ).fetchall() == [("不配合检查情节严重",)]
+
     strangers = city / "strangers.csv"
     strangers.write_text("uscc,result,inspected_on\n91410100MA00000000,未发现问题,2025-09-26\n")
     bad = runner.invoke(app, ["sample", "results", "import", plan_id, str(strangers)])

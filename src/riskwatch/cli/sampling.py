@@ -165,6 +165,25 @@ def results_import(
         err_console.print(f"[yellow]quarantined {n}: {reason}[/]")
 
 
+@results_app.command("add")
+@handle_errors
+def results_add(
+    ref: Annotated[str, typer.Argument(help="plan id or name")],
+    uscc: Annotated[str, typer.Argument(help="统一社会信用代码")],
+    result: Annotated[str, typer.Argument(help="result code, e.g. 未发现问题")],
+    date: Annotated[str, typer.Option(help="inspection date YYYY-MM-DD")],
+    inspectors: Annotated[str, typer.Option(help="inspector ids ;-separated")] = "",
+) -> None:
+    """Enter one enterprise's result."""
+    day = _date(date, "--date")
+    assert day is not None  # a required option
+    out = svc.ResultsService(get_settings()).record(ref, uscc, result, day, inspectors)
+    state = "loaded" if out.rows_loaded else f"quarantined: {', '.join(out.by_reason)}"
+    console.print(f"plan {out.plan_id}: {uscc} {state}")
+    if not out.rows_loaded:
+        raise typer.Exit(code=1)
+
+
 @sample_app.command("publication")
 @handle_errors
 def publication(

@@ -316,23 +316,40 @@ class ResultsService:
         self.policy = policy or load_policy()
 
     def validate(
-        self, ref: str, path: Path, default_date: dt.date | None = None
+        self, ref: str, source: Path | pa.Table, default_date: dt.date | None = None
     ) -> tuple[dict[str, Any], pa.Table, int]:
-        """Read the file and build the contract rows; refuse strangers and undated rows."""
+        """Read the entries (a file, or a table of text columns) and build contract rows;
+        refuse enterprises the plan did not draw and results without a date."""
         plan, rows = store.find_plan(self.settings, ref)
-        entered = read_list(path)
+        entered = read_list(source) if isinstance(source, Path) else source
         if "result" not in entered.column_names:
             raise InputError(
-                f"{path}: no result column (检查结果); codes: {', '.join(INSPECTION_RESULTS)}"
+                f"{source}: no result column (检查结果); codes: {', '.join(INSPECTION_RESULTS)}"
             )
         draws = {r["uscc"]: r for r in rows}
         items = plan["spec"].get("items", [])
         table = inspection_rows(plan["id"], items, draws, entered, default_date)
         return plan, table, entered.num_rows
 
-    def run(self, ref: str, path: Path, default_date: dt.date | None = None) -> ResultsOutcome:
+    def record(
+        self, ref: str, uscc: str, result: str, inspected_on: dt.date, inspectors: str = ""
+    ) -> ResultsOutcome:
+        """Enter one enterprise's result (the same path as a file: ingest, quarantine)."""
+        entry = pa.table(
+            {
+                "uscc": [uscc],
+                "result": [result],
+                "inspected_on": [inspected_on.isoformat()],
+                "inspectors": [inspectors],
+            }
+        )
+        return self.run(ref, entry)
+
+    def run(
+        self, ref: str, source: Path | pa.Table, default_date: dt.date | None = None
+    ) -> ResultsOutcome:
         """Load the results and record them (with publication deadlines) on the plan."""
-        plan, table, n_file = self.validate(ref, path, default_date)
+        plan, table, n_file = self.validate(ref, source, default_date)
         with tempfile.TemporaryDirectory(prefix="riskwatch-results-") as tmp:
             folder = Path(tmp)
             # Named after the contract table so ingest treats it as any bureau export.
