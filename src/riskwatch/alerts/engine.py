@@ -29,6 +29,7 @@ from riskwatch.alerts.rules import Rule, RuleSet
 from riskwatch.alerts.workflow import SEVERITIES, CaseState, add_working_days, max_severity
 from riskwatch.settings import Settings
 from riskwatch.store.alerts import ops
+from riskwatch.store.alerts.queries import prepare
 from riskwatch.store.opdb import session_scope
 from riskwatch.store.warehouse import open_warehouse
 
@@ -75,6 +76,7 @@ def detect(
     hits: dict[str, list[dict[str, Any]]] = {}
     seconds: dict[str, float] = {}
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        prepare(con)
         ctx = Context(settings=settings, as_of=as_of, con=con)
         for rule in rules.rules:
             if not rule.enabled or (only and rule.id not in only):

@@ -28,12 +28,21 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, as_of: dt.date, **params: Any)
     return con.sql(sql, params={"as_of": as_of, **params}).to_arrow_table()
 
 
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-scan helper tables (temporary, so a read-only warehouse is fine): the normalised
+    address key of every enterprise, computed once for the rules that need it."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE addr_keys AS "
+        f"SELECT uscc, {address_key_sql()} AS k FROM enterprises"
+    )
+
+
 def address_cluster(lookback_days: int, window_days: int) -> str:
     """Enterprises registered at one normalised address, many within ``window_days``."""
     return f"""
     WITH e AS (
-      SELECT uscc, region_code, established_on, address, {address_key_sql()} AS k
-      FROM enterprises WHERE {ALIVE}),
+      SELECT uscc, region_code, established_on, address, a.k
+      FROM enterprises JOIN addr_keys a USING (uscc) WHERE {ALIVE}),
     recent AS (SELECT * FROM e WHERE k IS NOT NULL
                AND established_on > $as_of - INTERVAL {int(lookback_days)} DAY),
     burst AS (
@@ -128,10 +137,10 @@ def abnormal_registration(window_days: int, predecessor_days: int) -> str:
     """New enterprises: tiny capital + shared address + a person with a history, or a
     successor at the address of one deregistered shortly before."""
     return f"""
-    WITH allent AS (SELECT *, {address_key_sql()} AS k FROM enterprises),
+    WITH allent AS (SELECT * FROM enterprises JOIN addr_keys USING (uscc)),
     e AS (SELECT * FROM allent WHERE {ALIVE}
           AND established_on > $as_of - INTERVAL {int(window_days)} DAY),
-    shared AS (SELECT k, count(*) AS n FROM allent WHERE k IS NOT NULL
+    shared AS (SELECT k, count(*) AS n FROM allent WHERE k IN (SELECT k FROM e)
                AND established_on <= $as_of GROUP BY k HAVING count(*) > 1),
     bad AS (  -- enterprises with a history: gone, or ever on a list
       SELECT uscc, '注销/吊销' AS why FROM allent
@@ -139,8 +148,8 @@ def abnormal_registration(window_days: int, predecessor_days: int) -> str:
       UNION SELECT uscc, '严重违法失信名单' FROM serious_violations WHERE listed_on <= $as_of
       UNION SELECT uscc, '经营异常名录' FROM abnormal_listings WHERE listed_on <= $as_of),
     persons AS (
-      SELECT uscc, legal_rep_id AS person FROM allent WHERE legal_rep_id IS NOT NULL
-      UNION SELECT uscc, holder_id FROM investments WHERE holder_type = '自然人'),
+      SELECT uscc, legal_rep_id AS person FROM enterprises WHERE legal_rep_id IS NOT NULL
+      UNION ALL SELECT uscc, holder_id FROM investments WHERE holder_type = '自然人'),
     new_persons AS (  -- only the persons of new tiny-capital enterprises need a history
       SELECT DISTINCT p.person FROM persons p JOIN e USING (uscc)
       WHERE e.registered_capital <= $tiny),
@@ -156,7 +165,7 @@ def abnormal_registration(window_days: int, predecessor_days: int) -> str:
           predecessor := CAST(NULL AS VARCHAR),
           predecessor_deregistered_on := CAST(NULL AS DATE)) AS evidence
       FROM e JOIN shared s USING (k)
-      JOIN persons p ON p.uscc = e.uscc
+      JOIN (SELECT DISTINCT uscc, person FROM persons) p ON p.uscc = e.uscc
       JOIN history h ON h.person = p.person AND h.firm <> e.uscc
       WHERE e.registered_capital <= $tiny
       GROUP BY e.uscc, e.region_code, e.registered_capital, e.address, s.n),
