@@ -77,6 +77,8 @@ def child(home: Path) -> None:
     t0 = time.perf_counter()
     result = build(settings, AS_OF)
     build_s = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    build_cpu = usage.ru_utime + usage.ru_stime
     rss_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     t0 = time.perf_counter()
     g = Graph(settings)
@@ -92,6 +94,7 @@ def child(home: Path) -> None:
     out = {
         "build": result.as_dict(),
         "build_seconds": round(build_s, 1),
+        "build_cpu_seconds": round(build_cpu, 1),
         "peak_rss_gb_build": round(rss_build, 2),
         "open_seconds": round(open_s, 2),
         "ego_ms_p50": round(float(np.percentile(times, 50)), 2),
