@@ -170,3 +170,25 @@ def test_bad_frames_and_allocations_are_refused() -> None:
     with pytest.raises(InputError):
         parse_allocation("E=0.1", integer=False)
     assert len(seed_digest("x")) == 32
+
+
+def test_scope_and_exclusion_of_the_population() -> None:
+    from riskwatch.sampling import Scope
+    from riskwatch.sampling.frame import apply_scope, exclude, with_classes
+
+    register = pa.table(
+        {
+            "uscc": ["U1", "U2", "U3", "U4"],
+            "region_code": ["410102", "410103", "410202", "410102"],
+            "industry_code": ["F5212", "H6210", "F5211", "C1431"],
+            "entity_type": ["有限责任公司", "个体工商户", "有限责任公司", "有限责任公司"],
+            "domains": [["食品"], ["食品"], [], ["食品", "工业产品"]],
+        }
+    )
+    classed = with_classes(register, pa.table({"uscc": ["U2", "U1", "U4"], "class": list("BAD")}))
+    assert classed["class"].to_pylist() == ["A", "B", None, "D"]
+    scope = Scope(regions=["4101"], industries=["F", "C14"], entity_types=["有限责任公司"])
+    assert apply_scope(register, scope)["uscc"].to_pylist() == ["U1", "U4"]
+    assert apply_scope(register, Scope(domains=["工业产品"]))["uscc"].to_pylist() == ["U4"]
+    rest, dropped = exclude(register, {"U2", "U9"})
+    assert rest["uscc"].to_pylist() == ["U1", "U3", "U4"] and dropped == 1

@@ -27,6 +27,7 @@ from riskwatch.sampling.assign import ALGORITHM as ASSIGN_ALGORITHM
 from riskwatch.sampling.assign import assign, register_from, targets_from
 from riskwatch.sampling.draw import ALGORITHM, draw
 from riskwatch.sampling.estimate import Estimate, estimate
+from riskwatch.sampling.frame import apply_scope, exclude, filter_prefix, with_classes
 from riskwatch.sampling.listfile import read_list, write_list
 from riskwatch.sampling.policy import PlanSpec, Policy, load_policy
 from riskwatch.sampling.results import PUBLICATION_HEADERS, inspection_rows, publication_table
@@ -64,37 +65,18 @@ class PlanOutcome(BaseModel):
     out: str | None = None
 
 
-def with_classes(register: pa.Table, classes: pa.Table) -> pa.Table:
-    """The register with a ``class`` column (null where an enterprise has no class)."""
-    # Arrow joins refuse list columns (licences, domains): look the class up by position.
-    pos = pc.index_in(register["uscc"], classes["uscc"])
-    return register.append_column("class", pc.take(classes["class"], pos))
-
-
 def _population(settings: Settings, spec: PlanSpec, policy: Policy, classes: pa.Table) -> Any:
     register = store.object_register(settings, spec.as_of, policy.licence_domains)
     joined = with_classes(register, classes)
     joined = joined.filter(pc.is_valid(joined["class"]))
     without = register.num_rows - joined.num_rows
-    scope = spec.scope
-    joined = store.filter_prefix(joined, "region_code", scope.regions)
-    joined = store.filter_prefix(joined, "industry_code", scope.industries)
-    if scope.entity_types:
-        joined = joined.filter(pc.is_in(joined["entity_type"], pa.array(scope.entity_types)))
-    if scope.domains:
-        wanted = set(scope.domains)
-        mask = [bool(wanted & set(d or ())) for d in joined["domains"].to_pylist()]
-        joined = joined.filter(pa.array(mask, pa.bool_()))
+    joined = apply_scope(joined, spec.scope)
     excluded = 0
     if spec.exclude_drawn_this_year:
         year = spec.as_of.year
         seen = store.drawn_this_year(settings, year) | store.inspected_at_random(settings, year)
-        if seen:
-            keep = pc.invert(pc.is_in(joined["uscc"], pa.array(sorted(seen), pa.string())))
-            excluded = joined.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
-            joined = joined.filter(keep)
-    cols = [*POPULATION_COLUMNS, "domains"]
-    return joined.select(cols), without, excluded
+        joined, excluded = exclude(joined, seen)
+    return joined.select([*POPULATION_COLUMNS, "domains"]), without, excluded
 
 
 class PlanService:
@@ -425,8 +407,8 @@ def object_register(
 ) -> tuple[pa.Table, str | None]:
     """The inspection-object register, filtered, with classes when they exist."""
     table = store.object_register(settings, as_of, load_policy().licence_domains)
-    table = store.filter_prefix(table, "region_code", regions or [])
-    table = store.filter_prefix(table, "industry_code", industries or [])
+    table = filter_prefix(table, "region_code", regions or [])
+    table = filter_prefix(table, "industry_code", industries or [])
     try:
         cls = store.load_class_frame(settings, as_of, classes_path)
     except InputError as exc:

@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import extract, func, select
 
@@ -374,14 +373,3 @@ def recusals(settings: Settings, usccs: Sequence[str] | None = None) -> dict[str
             if wanted is None or row.uscc in wanted:
                 out.setdefault(row.uscc, set()).add(row.inspector_id)
     return out
-
-
-def filter_prefix(table: pa.Table, column: str, prefixes: Sequence[str]) -> pa.Table:
-    """Rows whose ``column`` starts with one of ``prefixes`` (all rows when none)."""
-    if not prefixes:
-        return table
-    mask = None
-    for p in prefixes:
-        hit = pc.fill_null(pc.starts_with(table[column], p), False)
-        mask = hit if mask is None else pc.or_(mask, hit)
-    return table.filter(mask)
