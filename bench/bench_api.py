@@ -124,6 +124,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--label", default="")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads per query")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
 
@@ -134,7 +135,8 @@ def main() -> None:
     usccs, scope, names = prepare(args, home)
     secret = "bench-" + "s" * 40
     env = dict(os.environ, RISKWATCH_HOME=str(home), RISKWATCH_ENVIRONMENT="production",
-               RISKWATCH_SECRET_KEY=secret, RISKWATCH_RATE_PER_MINUTE="100000")  # fmt: skip
+               RISKWATCH_SECRET_KEY=secret, RISKWATCH_RATE_PER_MINUTE="100000",
+               RISKWATCH_THREADS=str(args.threads))  # fmt: skip
     users = UserService(Settings(home=home), ServiceSettings(environment="production",
                                                              secret_key=secret))  # fmt: skip
     known = {u["name"] for u in users.list_users()}
@@ -168,7 +170,11 @@ def main() -> None:
             print(name, figures[name], flush=True)
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         n = con.execute("SELECT count(*) FROM enterprises").fetchone()[0]  # type: ignore[index]
     result = {

@@ -5,6 +5,9 @@ Like the template's ``deps.py``: ``Annotated`` aliases the routes declare as par
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,14 +38,24 @@ class Services:
         self.users = UserService(settings, service)
         self.limiter = RateLimiter(service.rate_per_minute)
         self._reader: WarehouseReader | None = None
+        self._reopen = threading.Lock()
 
     @property
     def reader(self) -> WarehouseReader:
         """The warehouse, opened on first use (a service may start before the first load)."""
         if self._reader is None:
-            self._reader = WarehouseReader(
+            with self._reopen:
+                return self._open()
+        return self._reader
+
+    def _open(self) -> WarehouseReader:
+        if self._reader is None:
+            reader = WarehouseReader(
                 self.settings.warehouse_path, self.settings.threads, self.settings.memory_limit
             )
+            # Cheap when `riskwatch serve` built the copies already: a fingerprint check.
+            EnterpriseService(self.settings, self.service, reader).prepare()
+            self._reader = reader
         return self._reader
 
     @property
@@ -52,6 +65,13 @@ class Services:
     @property
     def tags(self) -> TagService:
         return TagService(self.settings, self.service, self.reader)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Release the read-only warehouse for a load in this process, reopen after."""
+        with self._reopen:
+            self.close()
+            yield
 
     def close(self) -> None:
         if self._reader is not None:

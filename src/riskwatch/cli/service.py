@@ -41,7 +41,12 @@ def serve(
     """Run the HTTP service (OpenAPI at /docs)."""
     import uvicorn
 
-    from riskwatch.store.enterprise_reads import WarehouseReader, ensure_read_indexes, warm
+    from riskwatch.store.enterprise_reads import (
+        WarehouseReader,
+        build_serving,
+        ensure_read_indexes,
+        warm,
+    )
     from riskwatch.store.warehouse import open_warehouse
 
     settings = get_settings()
@@ -51,6 +56,7 @@ def serve(
             ensure_read_indexes(con)
         reader = WarehouseReader(settings.warehouse_path, settings.threads, settings.memory_limit)
         warm(reader, settings.home)
+        build_serving(reader, settings.home)
         reader.close()
     if schedule:
         jobs.start_scheduler(settings)

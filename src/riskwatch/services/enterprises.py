@@ -135,8 +135,7 @@ class EnterpriseService:
     def profile(self, who: Principal, uscc: str) -> dict[str, Any]:
         """The profile of one enterprise in scope (NotFound otherwise, whatever the reason)."""
         uscc = uscc.strip().upper()
-        cur = self.reader.cursor()
-        basics = reads.enterprise(cur, who.prefix, uscc)
+        basics = reads.enterprise(self.reader, who.prefix, uscc)
         self._audit(who, "enterprise.read", uscc, found=basics is not None)
         if basics is None:
             raise NotFoundError(f"no enterprise {uscc} in your region")
@@ -144,9 +143,18 @@ class EnterpriseService:
             return self._visible(who, basics)
         out: dict[str, Any] = {"basics": basics}
         out["indicators"] = self._indicators(uscc)
-        out["records"] = reads.records(cur, uscc, per_table=100)
-        out["relations"] = reads.direct_links(cur, who.prefix, uscc)
+        out["records"] = reads.records(self.reader, uscc, per_table=100)
+        out["relations"] = reads.direct_links(self.reader, who.prefix, uscc)
         return out
+
+    def prepare(self, force: bool = False) -> bool:
+        """Build the serving copies profiles read (at start-up; after loads)."""
+        reads.warm(self.reader, self.settings.home)
+        return reads.build_serving(self.reader, self.settings.home, force)
+
+    def invalidate(self) -> None:
+        """After a load: read the warehouse itself until the copies are rebuilt."""
+        reads.invalidate_serving(self.reader)
 
     def _indicators(self, uscc: str) -> dict[str, Any]:
         months = snapshots.list_months(self.settings.home)
@@ -169,7 +177,7 @@ class EnterpriseService:
             raise InputError("depth must be 1–3")
         uscc = uscc.strip().upper()
         cur = self.reader.cursor()
-        root = reads.enterprise(cur, who.prefix, uscc)
+        root = reads.enterprise(self.reader, who.prefix, uscc)
         self._audit(who, "enterprise.graph", uscc, depth=depth, found=root is not None)
         if root is None:
             raise NotFoundError(f"no enterprise {uscc} in your region")

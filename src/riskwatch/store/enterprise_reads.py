@@ -55,18 +55,26 @@ SORTS = {
 
 
 class WarehouseReader:
-    """One shared DuckDB connection with a cursor per thread (DuckDB cursors are per thread).
+    """One shared read-only DuckDB connection with a cursor per thread.
 
-    The connection is opened read-write on purpose: the service's own uploads and jobs then
-    share the same database instance instead of fighting over the file lock.
+    Read-only like the other readers in the process (sampling, alerts), so they share one
+    database instance. A load in this process must :meth:`close` the reader first (every
+    cursor) and let it reopen afterwards.
     """
 
     def __init__(self, path: Path, threads: int = 0, memory_limit: str = "") -> None:
         self.path = path
-        self._con = connect(path, threads=threads, memory_limit=memory_limit)
+        self._con = connect(path, read_only=True, threads=threads, memory_limit=memory_limit)
         self._local = threading.local()
-        self.lock = threading.Lock()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self.lock = threading.Lock()  # held while building serving copies
         self.serving_tables: set[str] = set()
+        self.serving_ready = False
+
+    def t(self, table: str) -> str:
+        """Where to read ``table`` for point lookups: its uscc-sorted copy when current."""
+        return f"serving.s_{table}" if self.serving_ready else f'"{table.split("_by_")[0]}"'
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor."""
@@ -74,10 +82,16 @@ class WarehouseReader:
         if cur is None:
             cur = self._con.cursor()
             self._local.cur = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
         return cur
 
     def close(self) -> None:
-        """Close the connection (and with it every cursor)."""
+        """Close every cursor and the connection, releasing the database instance."""
+        with self._cursors_lock:
+            for cur in self._cursors:
+                cur.close()
+            self._cursors.clear()
         self._con.close()
 
 
@@ -164,27 +178,27 @@ def export_enterprises(
     return cur.sql(sql, params=[*params, max_rows]).to_arrow_table()
 
 
-def enterprise(cur: duckdb.DuckDBPyConnection, prefix: str, uscc: str) -> dict[str, Any] | None:
+def enterprise(reader: WarehouseReader, prefix: str, uscc: str) -> dict[str, Any] | None:
     """The basics of one enterprise, or None when absent or outside the scope."""
     rows = _rows(
-        cur,
+        reader.cursor(),
         "SELECT uscc, name, entity_type, status, established_on, registered_capital, "
         "industry_code, region_code, address, legal_rep_name, authority, business_scope, "
-        "deregistered_on, lon, lat FROM enterprises WHERE uscc = ? AND starts_with(region_code, ?)",
+        f"deregistered_on, lon, lat FROM {reader.t('enterprises')} "
+        "WHERE uscc = ? AND starts_with(region_code, ?)",
         [uscc, prefix],
     )
     return rows[0] if rows else None
 
 
-def records(
-    cur: duckdb.DuckDBPyConnection, uscc: str, per_table: int
-) -> dict[str, list[dict[str, Any]]]:
+def records(reader: WarehouseReader, uscc: str, per_table: int) -> dict[str, list[dict[str, Any]]]:
     """The records timeline of one enterprise (newest first; the caller checked the scope)."""
     out = {}
+    cur = reader.cursor()
     for table, (date_col, cols) in RECORD_TABLES.items():
         out[table] = _rows(
             cur,
-            f'SELECT {cols} FROM "{table}" WHERE uscc = ? '
+            f"SELECT {cols} FROM {reader.t(table)} WHERE uscc = ? "
             f"ORDER BY {date_col} DESC NULLS LAST LIMIT ?",
             [uscc, per_table],
         )
@@ -235,24 +249,26 @@ def links(
     )
 
 
-def direct_links(cur: duckdb.DuckDBPyConnection, prefix: str, uscc: str) -> list[dict[str, Any]]:
+def direct_links(reader: WarehouseReader, prefix: str, uscc: str) -> list[dict[str, Any]]:
     """Persons and enterprises one step from ``uscc`` (point lookups on the uscc indexes).
 
     Enterprises on the other side appear only when the scope covers them.
     """
+    cur, t = reader.cursor(), reader.t
     out = _rows(
         cur,
         "SELECT 'P' AS other_kind, legal_rep_id AS other, '法定代表人' AS role, "
-        "legal_rep_name AS other_name FROM enterprises WHERE uscc = ? AND legal_rep_id IS NOT NULL "
-        "UNION ALL SELECT 'P', person_id, role, name FROM officers WHERE uscc = ? "
+        f"legal_rep_name AS other_name FROM {t('enterprises')} WHERE uscc = ? "
+        f"AND legal_rep_id IS NOT NULL UNION ALL SELECT 'P', person_id, role, name "
+        f"FROM {t('officers')} WHERE uscc = ? "
         "UNION ALL SELECT CASE WHEN holder_type = '企业' THEN 'E' ELSE 'P' END, holder_id, "
-        "'股东', holder_name FROM investments WHERE uscc = ?",
+        f"'股东', holder_name FROM {t('investments')} WHERE uscc = ?",
         [uscc, uscc, uscc],
     )
     out += _rows(
         cur,
         "SELECT 'E' AS other_kind, uscc AS other, '对外投资' AS role, NULL AS other_name "
-        "FROM investments WHERE holder_id = ?",
+        f"FROM {t('investments_by_holder')} WHERE holder_id = ?",
         [uscc],
     )
     kept = []
@@ -260,7 +276,7 @@ def direct_links(cur: duckdb.DuckDBPyConnection, prefix: str, uscc: str) -> list
         if link["other_kind"] == "E":
             found = _rows(
                 cur,
-                "SELECT name, region_code FROM enterprises WHERE uscc = ?",
+                f"SELECT name, region_code FROM {t('enterprises')} WHERE uscc = ?",
                 [link["other"]],
             )
             if not found or not str(found[0]["region_code"] or "").startswith(prefix):
@@ -473,7 +489,7 @@ def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | Non
         if name not in reader.serving_tables:
             con = reader.cursor()
             path = str(home / "serving.duckdb").replace("'", "''")
-            con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving")
+            con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
             exists = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'serving' "
                 "AND table_name = ?",
@@ -504,3 +520,53 @@ def warm(reader: WarehouseReader, home: Path) -> str | None:
     """Build the serving copy of the newest month's indicators now, not on a first request."""
     months = snapshots.list_months(home)
     return _serving_table(reader, home, months[-1]) if months else None
+
+
+# (copy name, source table, sort key, columns) of the uscc-sorted serving copies
+_COPIES: list[tuple[str, str, str, str]] = [
+    ("enterprises", "enterprises", "uscc", "*"),
+    ("officers", "officers", "uscc", "uscc, person_id, role, name"),
+    ("investments", "investments", "uscc", "uscc, holder_type, holder_id, holder_name"),
+    ("investments_by_holder", "investments", "holder_id", "uscc, holder_id"),
+    *((t, t, "uscc", f"uscc, {cols}") for t, (_d, cols) in RECORD_TABLES.items()),
+]
+
+
+def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> bool:
+    """Copy the tables a profile reads into ``serving.duckdb``, sorted by uscc.
+
+    The warehouse keeps rows in load order, so one enterprise's records are spread over
+    every row group and a point lookup decompresses many of them; sorted copies keep them
+    together (zone maps skip the rest). Rebuilt when the warehouse has applied a new file
+    since; until then (``serving_ready`` False) profiles read the warehouse itself.
+    Returns whether a rebuild ran.
+    """
+    with reader.lock:
+        con = reader.cursor()
+        path = str(home / "serving.duckdb").replace("'", "''")
+        con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS serving.meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
+        mark = con.execute(
+            "SELECT count(*) || '/' || coalesce(max(applied_at)::VARCHAR, '') FROM load_files"
+        ).fetchone()
+        fingerprint = str(mark[0]) if mark else ""
+        have = con.execute("SELECT value FROM serving.meta WHERE key = 'records'").fetchone()
+        if have and have[0] == fingerprint and not force:
+            reader.serving_ready = True
+            return False
+        reader.serving_ready = False
+        for name, source, key, cols in _COPIES:
+            con.execute(
+                f"CREATE OR REPLACE TABLE serving.s_{name} AS "
+                f'SELECT {cols} FROM "{source}" ORDER BY {key}'
+            )
+        con.execute("INSERT OR REPLACE INTO serving.meta VALUES ('records', ?)", [fingerprint])
+        reader.serving_ready = True
+        return True
+
+
+def invalidate_serving(reader: WarehouseReader) -> None:
+    """Read the warehouse itself until :func:`build_serving` runs again (after a load)."""
+    reader.serving_ready = False

@@ -99,7 +99,9 @@ def upload(file: UploadFile, who: Admin, services: ServicesDep) -> dict[str, Any
     if not file.filename:
         raise InputError("the upload has no file name")
     data = file.file.read(imports.MAX_BYTES + 1)
-    report = imports.import_upload(services.settings, file.filename, data)
+    imports.validate_upload(file.filename, len(data))
+    with services.exclusive():
+        report = imports.import_upload(services.settings, file.filename, data)
     audit.record(services.settings, services.service, who.name, "upload", file.filename,
                  {"load_id": report.load_id,
                   "tables": {k: v.rows_loaded for k, v in report.tables.items()}})  # fmt: skip
