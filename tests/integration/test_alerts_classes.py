@@ -18,6 +18,8 @@ from riskwatch.store.classes import write_classes
 from tests.conftest import make_uscc
 from tests.integration.test_graph import AS_OF, write_city
 
+pytestmark = pytest.mark.slow
+
 MAY = {1: "A", 2: "B", 3: "C", 4: "A", 10: "C"}
 JUNE = {1: "C", 2: "C", 3: "D", 4: "B", 10: "D"}
 
