@@ -22,9 +22,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) web-assets
 
+DEMO_USER ?= admin
+DEMO_PASSWORD ?= riskwatch-demo
+demo: export RISKWATCH_HOME = $(HOME_DIR)
+
+# The main job on the embedded default: a city, loaded, classified, warned, served.
 demo: setup
 	$(BIN)/riskwatch synth --enterprises $(N) --as-of $(AS_OF) --seed $(SEED) --out $(CITY)
 	$(BIN)/riskwatch ingest $(CITY) --report-json $(HOME_DIR)/last-load.json
+	$(BIN)/riskwatch run --as-of $(AS_OF)
+	$(BIN)/riskwatch graph build --as-of $(AS_OF)
+	$(BIN)/riskwatch alerts scan --as-of $(AS_OF)
+	$(BIN)/riskwatch users list | grep -q '$(DEMO_USER)' || \
+	  echo '$(DEMO_PASSWORD)' | $(BIN)/riskwatch users add $(DEMO_USER) --role admin --region 410100
+	@echo "open http://127.0.0.1:8000/ and sign in as $(DEMO_USER) / $(DEMO_PASSWORD)"
+	$(BIN)/riskwatch serve
 
 lint: setup
 	$(BIN)/ruff check src tests bench
