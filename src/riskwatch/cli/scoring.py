@@ -34,6 +34,12 @@ def _export_app() -> typer.Typer:
 export_app = _export_app()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")]
+ModelsOpt = Annotated[
+    Path | None, typer.Option("--models-config", help="models YAML (default config/models.yaml)")
+]
+ClassesOpt = Annotated[
+    Path | None, typer.Option("--classes-config", help="class policy YAML (config/classes.yaml)")
+]
 
 
 def _bar() -> Any:
@@ -45,9 +51,10 @@ def _bar() -> Any:
 def train(
     as_of: AsOf,
     no_promote: Annotated[bool, typer.Option("--no-promote", help="do not promote")] = False,
+    models_config: ModelsOpt = None,
 ) -> None:
     """Train every model family on history before as-of; promote the best."""
-    svc = ScoringService(get_settings())
+    svc = ScoringService(get_settings(), models_config)
     with _bar() as bar:
         task = bar.add_task("train", total=None)
         res = svc.train(
@@ -76,11 +83,13 @@ def run(
     as_of: AsOf,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
     model: Annotated[str | None, typer.Option(help="model version (default: champion)")] = None,
+    models_config: ModelsOpt = None,
+    classes_config: ClassesOpt = None,
 ) -> None:
     """Monthly job: indicators → (train if no champion) → score → classes → stored."""
     if engine not in ("duckdb", "spark"):
         raise InputError(f"--engine must be duckdb or spark, not {engine!r}")
-    svc = ScoringService(get_settings())
+    svc = ScoringService(get_settings(), models_config, classes_config)
     with _bar() as bar:
         task = bar.add_task("run", total=None)
         res = svc.run(

@@ -116,10 +116,22 @@ def reasons_json(
         else:
             col = X[name].to_numpy(np.float64)
             missing[:, j] = ~np.isfinite(col)
+            if catalogue.get(name).direction == "higher_riskier":
+                # "0 penalties" is never a reason, whatever a binning's WOE says
+                missing[:, j] |= np.nan_to_num(col) <= 0
             value_text.append(_formatted(col, kinds[j]))
     cm: Float = np.where(missing, -np.inf, np.nan_to_num(contrib[:, :k], nan=-np.inf))
     top = min(top, k)
-    order = np.argsort(-cm, axis=1, kind="stable")[:, :top] if k else np.zeros((n, 0), int)
+    if k == 0:
+        order = np.zeros((n, 0), dtype=np.int64)
+    elif top < k:
+        # top-k by partition, then order those few; ties broken by feature order
+        part = np.argpartition(-cm, top - 1, axis=1)[:, :top]
+        part.sort(axis=1)
+        vals = np.take_along_axis(-cm, part, axis=1)
+        order = np.take_along_axis(part, np.argsort(vals, axis=1, kind="stable"), axis=1)
+    else:
+        order = np.argsort(-cm, axis=1, kind="stable")
     slots: list[pa.Array] = []
     rows = np.arange(n)
     tables = {

@@ -24,7 +24,7 @@ from riskwatch.scoring import registry
 from riskwatch.scoring.base import to_frame
 from riskwatch.scoring.config import ModelsConfig, load_models_config
 from riskwatch.scoring.labels import labelled_set, month_add, read_inspections
-from riskwatch.scoring.pipeline import score_batch, to_arrow
+from riskwatch.scoring.pipeline import CLASS_SCHEMA, score_batch, to_arrow
 from riskwatch.scoring.train import best, train_all
 from riskwatch.settings import Settings
 from riskwatch.store import classes as class_store
@@ -237,7 +237,7 @@ class ScoringService:
                     score_batch(batch, model, version, self.catalogue, self.policy, cuts, run_id)
                 )
             )
-        table = pa.concat_tables(parts) if parts else to_arrow(rows.iloc[:0])
+        table = pa.concat_tables(parts) if parts else CLASS_SCHEMA.empty_table()
         info = {**info, "cuts": list(cuts)}
         class_store.write_classes(self.home, month, table, run_id, info)
         return int(table.num_rows)

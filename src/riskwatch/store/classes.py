@@ -12,7 +12,9 @@ text (the same bytes from every engine) and decoded to lists by :func:`load_clas
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,6 +190,9 @@ def spark_score(
 
     from riskwatch.store.spark import spark_session
 
+    # Local workers must run this interpreter (the one with riskwatch installed); a cluster
+    # sets PYSPARK_PYTHON itself.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = spark or spark_session()
     snap = spark.read.parquet(str(snapshot_month_dir(home, month) / "part-*.parquet"))
     snap = snap.withColumn("month", F.lit(month))
