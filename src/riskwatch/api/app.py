@@ -74,7 +74,11 @@ def _optional_routes(app: FastAPI) -> None:
     """Routes of later stages (cases, sampling), included when their modules exist."""
     import importlib
 
-    for name in ("riskwatch.api.routes.cases", "riskwatch.api.routes.sampling"):
+    for name in (
+        "riskwatch.api.routes.cases",
+        "riskwatch.api.routes.sampling",
+        "riskwatch.api.routes.web",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError:
