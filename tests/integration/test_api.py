@@ -186,3 +186,43 @@ def test_sampling_plans_are_scoped(api: Api) -> None:
         "name": "越权", "as_of": "2025-06-30", "seed": "x", "scope": {"regions": [Z]},
         "counts": {"D": 1}})  # fmt: skip
     assert refused.status_code == 422
+
+
+def test_classes_reach_profiles_lists_stats_and_partners(api: Api) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from riskwatch.store.classes import write_classes
+
+    ids = [*range(1, 13), *range(101, 113)]
+    for month, worst in (("2025-05", "C"), ("2025-06", "D")):
+        write_classes(api.settings.home, month, pa.table({
+            "uscc": [uscc(i) for i in ids], "month": [month] * len(ids),
+            "region_code": [J if i < 100 else Z for i in ids],
+            "industry_code": ["F5211"] * len(ids),
+            "class": [worst if i == 3 else "A" for i in ids],
+            "score": [800 if i == 3 else 100 for i in ids],
+            "probability": [0.9 if i == 3 else 0.1 for i in ids],
+            "model_version": ["m1"] * len(ids),
+            "reasons": [json.dumps([{"code": "penalties", "text_zh": "近三年受罚",
+                                     "text_en": "penalised", "contribution": 0.5}])] * len(ids),
+            "overrides": ["[]"] * len(ids),
+        }), run_id=f"R{month}")  # fmt: skip
+    h = api.h("jinshui")
+    profile = api.client.get(f"/api/enterprises/{uscc(3)}", headers=h).json()
+    assert profile["class"]["class"] == "D" and profile["class"]["score"] == 800
+    assert profile["class"]["reasons"][0]["text_zh"] == "近三年受罚"
+    assert [c["class"] for c in profile["class_history"]] == ["C", "D"]
+    listed = api.client.get("/api/enterprises?class=D", headers=h).json()
+    assert [i["uscc"] for i in listed["items"]] == [uscc(3)] and listed["items"][0]["class"] == "D"
+    stats = api.client.get("/api/stats/classes?by=region", headers=h).json()["rows"]
+    assert stats == [{"key": J, "class": "A", "enterprises": 11},
+                     {"key": J, "class": "D", "enterprises": 1}]  # fmt: skip
+    token = api.client.post("/api/admin/tokens", headers=api.h("admin"), json={
+        "partner": "zhujian", "fields": ["class"], "expires": "90d"}).json()["token"]  # fmt: skip
+    hp = {"Authorization": f"Bearer {token}"}
+    seen = api.client.get(f"/api/enterprises/{uscc(3)}", headers=hp).json()
+    assert seen == {"uscc": uscc(3), "class": "D"}  # class only: no score, no reasons
+    page = api.client.get("/api/enterprises?limit=3", headers=hp).json()
+    assert all(set(i) == {"uscc", "class"} for i in page["items"])

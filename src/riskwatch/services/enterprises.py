@@ -92,6 +92,7 @@ class EnterpriseService:
         as_of: dt.date | None = None,
         tag_lookup: Any = None,
         sort: str = "uscc",
+        cls: str | None = None,
     ) -> reads.ListQuery:
         """Validate list filters into a query (a rule is compiled, never spliced)."""
         prefix = None
@@ -109,6 +110,14 @@ class EnterpriseService:
                 raise InputError("partners cannot screen")
             sql, plist = compile_rule(rule, as_of or dt.date.today(), tag_lookup)
             where_sql, params = sql, tuple(plist)
+        if cls:
+            if cls not in ("A", "B", "C", "D"):
+                raise InputError("class must be A, B, C or D")
+            found = reads.class_filter(self.reader, self.settings.home, cls)
+            if found is None:
+                raise InputError("no classes yet: the class filter needs a classification run")
+            where_sql = f"({where_sql}) AND {found[0]}" if where_sql else found[0]
+            params = (*params, *found[1])
         return reads.ListQuery(
             q=q or None,
             region=prefix,
@@ -129,6 +138,9 @@ class EnterpriseService:
         total, rows = reads.list_enterprises(self.reader.cursor(), who.prefix, query, limit, offset)
         self._audit(who, action, None, total=total, offset=offset, rows=len(rows),
                     filters=_describe(query))  # fmt: skip
+        if who.fields is None or who.fields & {"class", "score", "month"}:
+            classes = self._classes([str(r["uscc"]) for r in rows])
+            rows = [r | _class_fields((classes.get(str(r["uscc"])) or [{}])[-1]) for r in rows]
         return {"total": total, "limit": limit, "offset": offset,
                 "items": [self._visible(who, r) for r in rows]}  # fmt: skip
 
@@ -139,9 +151,16 @@ class EnterpriseService:
         self._audit(who, "enterprise.read", uscc, found=basics is not None)
         if basics is None:
             raise NotFoundError(f"no enterprise {uscc} in your region")
+        history = self._classes([uscc]).get(uscc, [])
+        current = history[-1] if history else {}
         if who.is_partner:
-            return self._visible(who, basics)
+            return self._visible(who, basics | _class_fields(current))
         out: dict[str, Any] = {"basics": basics}
+        out["class"] = _class_fields(current) | {
+            "reasons": _json(current.get("reasons")),
+            "overrides": _json(current.get("overrides")),
+        }
+        out["class_history"] = [_class_fields(h) for h in history]
         out["indicators"] = self._indicators(uscc)
         out["records"] = reads.records(self.reader, uscc, per_table=100)
         out["relations"] = reads.direct_links(self.reader, who.prefix, uscc)
@@ -155,6 +174,12 @@ class EnterpriseService:
     def invalidate(self) -> None:
         """After a load: read the warehouse itself until the copies are rebuilt."""
         reads.invalidate_serving(self.reader)
+
+    def _classes(self, usccs: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in reads.class_rows(self.reader, self.settings.home, usccs):
+            out.setdefault(str(row["uscc"]), []).append(row)
+        return out
 
     def _indicators(self, uscc: str) -> dict[str, Any]:
         months = snapshots.list_months(self.settings.home)
@@ -207,11 +232,12 @@ class EnterpriseService:
         if by not in ("region", "industry", "month"):
             raise InputError("by must be region, industry or month")
         self._audit(who, "stats.read", None, by=by)
-        if by == "month":
-            return {
-                "by": by,
-                "rows": [{"key": m} for m in snapshots.list_months(self.settings.home)],
-            }
+        rows = reads.class_stats(self.reader, self.settings.home, who.prefix, by)
+        if rows:
+            return {"by": by, "rows": rows}
+        if by == "month":  # no classes yet: the months with indicators
+            months = snapshots.list_months(self.settings.home)
+            return {"by": by, "rows": [{"key": m} for m in months]}
         return {"by": by, "rows": reads.stats_enterprises(self.reader.cursor(), who.prefix, by)}
 
     def export(self, who: Principal, query: reads.ListQuery, path: Path, what: str) -> int:
@@ -222,6 +248,21 @@ class EnterpriseService:
         n = write_table(table, path, HEADERS)
         self._audit(who, "export", what, rows=n, format=path.suffix, filters=_describe(query))
         return n
+
+
+def _class_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {"class": row.get("class"), "score": row.get("score"), "month": row.get("month")}
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value or []
 
 
 def _describe(query: reads.ListQuery) -> dict[str, Any]:

@@ -570,3 +570,68 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
 def invalidate_serving(reader: WarehouseReader) -> None:
     """Read the warehouse itself until :func:`build_serving` runs again (after a load)."""
     reader.serving_ready = False
+
+
+# -- classes (issue 4's monthly output, Parquet under home/classes) ----------------------
+
+
+def _class_table(reader: WarehouseReader, home: Path) -> str | None:
+    """A uscc-sorted serving copy of every month's classes (None before the first run)."""
+    parts = sorted((home / "classes").glob("month=*/part-*.parquet"))
+    if not parts:
+        return None
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:12]
+    name = f"cls_{digest}"
+    if name in reader.serving_tables:
+        return name
+    with reader.lock:
+        con = reader.cursor()
+        path = str(home / "serving.duckdb").replace("'", "''")
+        con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS serving.{name} AS SELECT uscc, month, region_code, "
+            "industry_code, class, score, probability, model_version, reasons, overrides "
+            "FROM read_parquet(?) ORDER BY uscc, month",
+            [[str(p) for p in parts]],
+        )
+        reader.serving_tables.add(name)
+    return name
+
+
+def class_rows(reader: WarehouseReader, home: Path, usccs: Sequence[str]) -> list[dict[str, Any]]:
+    """Class rows (every month) of the given enterprises, oldest month first."""
+    table = _class_table(reader, home)
+    if table is None or not usccs:
+        return []
+    if len(usccs) == 1:
+        sql = f"SELECT * FROM serving.{table} WHERE uscc = ? ORDER BY month"
+        return _rows(reader.cursor(), sql, [usccs[0]])
+    sql = f"SELECT * FROM serving.{table} WHERE list_contains(?, uscc) ORDER BY uscc, month"
+    return _rows(reader.cursor(), sql, [list(usccs)])
+
+
+def class_stats(reader: WarehouseReader, home: Path, prefix: str, by: str) -> list[dict[str, Any]]:
+    """Enterprises per class by region, industry section (latest month) or month."""
+    table = _class_table(reader, home)
+    if table is None:
+        return []
+    key = {"region": "region_code", "industry": "left(industry_code, 1)", "month": "month"}[by]
+    latest = "" if by == "month" else f"AND month = (SELECT max(month) FROM serving.{table})"
+    return _rows(
+        reader.cursor(),
+        f"SELECT {key} AS key, class, count(*) AS enterprises FROM serving.{table} "
+        f"WHERE starts_with(region_code, ?) {latest} GROUP BY ALL ORDER BY 1, 2",
+        [prefix],
+    )
+
+
+def class_filter(reader: WarehouseReader, home: Path, cls: str) -> tuple[str, list[Any]] | None:
+    """A WHERE fragment over alias e: enterprises of ``cls`` in the latest month."""
+    table = _class_table(reader, home)
+    if table is None:
+        return None
+    return (
+        f"EXISTS (SELECT 1 FROM serving.{table} c WHERE c.uscc = e.uscc AND c.class = ? "
+        f"AND c.month = (SELECT max(month) FROM serving.{table}))",
+        [cls],
+    )

@@ -24,6 +24,7 @@ Tag = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Sort = Annotated[Literal["uscc", "name", "established_on", "capital"], Query()]
+Class = Annotated[Literal["A", "B", "C", "D"] | None, Query(alias="class")]
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -39,12 +40,13 @@ def build_query(
     status: str | None,
     tag: str | None,
     sort: str = "uscc",
+    cls: str | None = None,
 ) -> ListQuery:
     """Validated list filters for the caller (a tag becomes its members in scope)."""
     members = services.tags.members(who, tag) if tag else None
     return services.enterprises.list_query(
         who, q=q, region=region, industry=industry.upper() if industry else None,
-        status=status, tag_members=members, sort=sort,
+        status=status, tag_members=members, sort=sort, cls=cls,
     )  # fmt: skip
 
 
@@ -57,6 +59,7 @@ def list_enterprises(
     industry: Industry = None,
     status: Status = None,
     tag: Tag = None,
+    cls: Class = None,
     sort: Sort = "uscc",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -64,7 +67,7 @@ def list_enterprises(
     """Enterprises in your region, filtered and paginated (partners: their fields only)."""
     if tag and who.is_partner:
         tag = None
-    query = build_query(services, who, q, region, industry, status, tag, sort)
+    query = build_query(services, who, q, region, industry, status, tag, sort, cls)
     return services.enterprises.page(who, query, limit, offset)
 
 
@@ -79,10 +82,11 @@ def export_enterprises(
     industry: Industry = None,
     status: Status = None,
     tag: Tag = None,
+    cls: Class = None,
     sort: Sort = "uscc",
 ) -> FileResponse:
     """The filtered list as an Excel (or CSV) file; audited with its row count."""
-    query = build_query(services, who, q, region, industry, status, tag, sort)
+    query = build_query(services, who, q, region, industry, status, tag, sort, cls)
     return send_export(
         services,
         background,
