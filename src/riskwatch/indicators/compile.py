@@ -64,26 +64,34 @@ def _running(
     )
     grid = live.cross_join(_grid(as_of))
     sums: list[str] = []
-    maxes: list[str] = []
     for source in sorted(atoms):
         alist = atoms[source]
         d = deltas(src[source], alist, days, catalogue.penalty_publicity_default_days)
+        if len(as_of) > 1:
+            d = _running_sums(d, alist, len(as_of))
         j = grid.left_join(d, ["uscc", IDX])
         grid = j.select(*[grid[c] for c in grid.columns], *[d[a.name] for a in alist])
         sums += [a.name for a in alist if a.agg == "sum"]
-        maxes += [a.name for a in alist if a.agg == "max"]
-    if len(as_of) > 1:
-        w = ibis.cumulative_window(group_by="uscc", order_by=IDX)
-        grid = grid.mutate(
-            **{c: grid[c].fill_null(0).sum().over(w) for c in sums},
-            **{c: grid[c].max().over(w) for c in maxes},
-        )
-    else:
-        grid = grid.mutate(**{c: grid[c].fill_null(0) for c in sums})
+    grid = grid.mutate(**{c: grid[c].fill_null(0) for c in sums})
     return grid.filter(
         (grid.established_on <= grid._g)
         & (grid.deregistered_on.isnull() | (grid.deregistered_on > grid._g))
     )
+
+
+def _running_sums(d: ir.Table, atoms: Sequence[Atom], n: int) -> ir.Table:
+    """Running sums (maxima) of sparse deltas at every index of the batch.
+
+    Each delta row is joined to the indices at or after its own and aggregated: at most
+    ``n`` copies of the sparse rows, which both engines aggregate far faster than a
+    cumulative window over the dense (enterprise × as-of) grid with one frame per atom.
+    """
+    ks = ibis.memtable(pa.table({"_k": pa.array(range(n), pa.int64())}))
+    j = d.join(ks, d[IDX] <= ks._k)
+    agg = j.group_by(["uscc", "_k"]).aggregate(
+        **{a.name: j[a.name].sum() if a.agg == "sum" else j[a.name].max() for a in atoms}
+    )
+    return agg.select("uscc", **{IDX: agg._k}, **{a.name: agg[a.name] for a in atoms})
 
 
 def _event_value(ind: Indicator, t: ir.Table) -> ir.Value:
