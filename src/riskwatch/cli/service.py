@@ -49,8 +49,13 @@ def serve(
     )
     from riskwatch.store.warehouse import open_warehouse
 
+    from pydantic import ValidationError
+
     settings = get_settings()
-    get_service_settings()  # refuse default secrets before binding a port
+    try:
+        get_service_settings()  # refuse default secrets before binding a port
+    except ValidationError as exc:
+        raise InputError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     if index and settings.warehouse_path.exists():
         with open_warehouse(settings.warehouse_path) as con:
             ensure_read_indexes(con)
