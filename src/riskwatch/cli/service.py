@@ -40,6 +40,7 @@ def serve(
 ) -> None:
     """Run the HTTP service (OpenAPI at /docs)."""
     import uvicorn
+    from pydantic import ValidationError
 
     from riskwatch.store.enterprise_reads import (
         WarehouseReader,
@@ -48,8 +49,6 @@ def serve(
         warm,
     )
     from riskwatch.store.warehouse import open_warehouse
-
-    from pydantic import ValidationError
 
     settings = get_settings()
     try:
