@@ -87,7 +87,7 @@ def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the service did not start")
 
 
-def measure(url: str, repeat: int) -> dict[str, Any]:
+def measure(url: str, repeat: int, user: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {}
@@ -96,10 +96,10 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
         page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
         page.goto(f"{url}/ui/")
         page.wait_for_selector("body[data-ready='login']")
-        page.fill("#login-user", "bench")
+        page.fill("#login-user", user)
         page.fill("#login-pass", PASSWORD)
         page.click("#login-submit")
-        page.wait_for_selector("body[data-ready='cockpit']", timeout=300_000)
+        page.wait_for_selector("body[data-ready='cockpit']", timeout=120_000)
         uscc = page.evaluate(
             "fetch('/api/enterprises?limit=1').then(r => r.json()).then(j => j.items[0].uscc)"
         )
@@ -127,6 +127,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="20000")
     ap.add_argument("--home", type=Path, help="reuse a prepared RISKWATCH_HOME (one size)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--user", default="bench", help="an admin of 410100 (password as above)")
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -139,7 +140,7 @@ def main() -> None:
             home, steps = prepare(root, n)
         proc, url = serve(home)
         try:
-            pages = measure(url, args.repeat)
+            pages = measure(url, args.repeat, args.user)
         finally:
             proc.terminate()
             proc.wait(timeout=60)

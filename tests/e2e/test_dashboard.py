@@ -138,8 +138,9 @@ def test_screening_runs_and_exports(
         page.locator("#export-screen").click()
     path = tmp_path / "screening.xlsx"
     info.value.save_as(path)
-    sheet = load_workbook(path, read_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(path, read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
     assert "统一社会信用代码" in rows[0]
     assert len(rows) - 1 == min(total, 200_000)
     assert not watch.errors and not watch.foreign
