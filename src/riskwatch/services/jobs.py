@@ -42,8 +42,10 @@ def _alert_scan(settings: Settings, as_of: dt.date) -> dict[str, Any]:
 
 
 def _classify(settings: Settings, as_of: dt.date) -> dict[str, Any]:
-    classify = importlib.import_module("riskwatch.services.classify")
-    result = classify.ClassifyService(settings).run(as_of)
+    # Classify the month just ended (the job runs early in the next month).
+    month_end = as_of.replace(day=1) - dt.timedelta(days=1)
+    scoring = importlib.import_module("riskwatch.services.scoring")
+    result = scoring.ScoringService(settings).run(month_end)
     return {"run_id": getattr(result, "run_id", None),
             "counts": dict(getattr(result, "counts", {}) or {})}  # fmt: skip
 
