@@ -77,6 +77,8 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    _FACTORIES.clear()
+    _MIGRATED.clear()
 
 
 def get_engine(settings: Settings) -> Engine:
@@ -94,13 +96,25 @@ def alembic_config(url: str) -> Config:
 
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Bring the operational database to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(database_url(settings)), revision)
+    url = database_url(settings)
+    command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        _MIGRATED.add(url)
+
+
+_MIGRATED: set[str] = set()
+_FACTORIES: dict[str, sessionmaker[Session]] = {}
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
-    """A sessionmaker bound to the operational database (migrated to head first)."""
-    migrate(settings)
-    return sessionmaker(get_engine(settings), expire_on_commit=False)
+    """A sessionmaker bound to the operational database, migrated to head once per process."""
+    url = database_url(settings)
+    if url not in _MIGRATED:
+        migrate(settings)
+    factory = _FACTORIES.get(url)
+    if factory is None:
+        factory = _FACTORIES[url] = sessionmaker(get_engine(settings), expire_on_commit=False)
+    return factory
 
 
 @contextmanager
