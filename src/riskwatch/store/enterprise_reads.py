@@ -175,7 +175,13 @@ def export_enterprises(
     where, params = _where(prefix, query)
     order = SORTS.get(query.sort, "uscc")
     sql = f"SELECT {LIST_COLUMNS} FROM enterprises e WHERE {where} ORDER BY {order}, uscc LIMIT ?"
-    return cur.sql(sql, params=[*params, max_rows]).to_arrow_table()
+    # A cursor of its own: the thread's cursor may hold an unfinished result of an earlier
+    # query, and DuckDB refuses a relation on a cursor that is still in use.
+    own = cur.cursor()
+    try:
+        return own.sql(sql, params=[*params, max_rows]).to_arrow_table()
+    finally:
+        own.close()
 
 
 def enterprise(reader: WarehouseReader, prefix: str, uscc: str) -> dict[str, Any] | None:
