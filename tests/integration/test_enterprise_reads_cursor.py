@@ -21,6 +21,8 @@ def test_export_after_a_list_on_the_same_cursor(settings: Settings, city: CityFo
         cur = reader.cursor()
         total, rows = list_enterprises(cur, "41", ListQuery(), limit=2, offset=0)
         assert (total, len(rows)) == (5, 2)
+        # Another read on this thread leaves its result unfinished (fetchone of many rows).
+        assert cur.execute("SELECT uscc FROM enterprises").fetchone() is not None
         exported = export_enterprises(cur, "41", ListQuery(), max_rows=100)
         assert exported.num_rows == 5
         assert list_enterprises(cur, "410105", ListQuery(), limit=10, offset=0)[0] == 5
