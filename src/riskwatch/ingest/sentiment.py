@@ -7,6 +7,8 @@ called negative, and the word lists live here, in one place, to be tuned.
 
 from __future__ import annotations
 
+import re
+
 NEGATIVE = (
     "投诉",
     "举报",
@@ -71,15 +73,16 @@ POSITIVE = (
 NEGATIONS = ("未发现", "无", "没有", "不存在", "澄清", "辟谣")
 
 
-def _hits(text: str, words: tuple[str, ...], check_negation: bool) -> int:
+_NEGATIVE = re.compile("|".join(map(re.escape, sorted(NEGATIVE, key=len, reverse=True))))
+_POSITIVE = re.compile("|".join(map(re.escape, sorted(POSITIVE, key=len, reverse=True))))
+
+
+def _hits(text: str, pattern: re.Pattern[str], check_negation: bool) -> int:
     count = 0
-    for word in words:
-        start = text.find(word)
-        while start >= 0:
-            window = text[max(0, start - 4) : start]
-            if not (check_negation and any(n in window for n in NEGATIONS)):
-                count += 1
-            start = text.find(word, start + len(word))
+    for match in pattern.finditer(text):
+        window = text[max(0, match.start() - 4) : match.start()]
+        if not (check_negation and any(n in window for n in NEGATIONS)):
+            count += 1
     return count
 
 
@@ -95,7 +98,7 @@ def classify_sentiment(title: str, content: str | None = None) -> str:
     """
     score = 0
     for text, weight in ((title or "", 2), (content or "", 1)):
-        score += weight * (_hits(text, POSITIVE, False) - _hits(text, NEGATIVE, True))
+        score += weight * (_hits(text, _POSITIVE, False) - _hits(text, _NEGATIVE, True))
     if score < 0:
         return "负面"
     if score > 0:

@@ -201,6 +201,7 @@ def _parse_column(
 
 
 _UNSEEN = object()
+_TIME_TAIL = r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _FAST: dict[Kind, FastPath] = {Kind.USCC: fastpath.clean_uscc, Kind.CODE: fastpath.clean_code}
 # Kinds whose distinct values are many (an ID per row or per enterprise): worth a cache.
 _CACHED = frozenset({Kind.PERSON_ID})
@@ -280,6 +281,10 @@ class BatchValidator:
             else:
                 parser = _parser(col)
                 assert parser is not None
+                if col.kind is Kind.DATE:
+                    # A datetime keeps its date: drop the time first, so that distinct
+                    # values are days (thousands), not seconds (one per row).
+                    arr = pc.replace_substring_regex(arr, _TIME_TAIL, "")
                 parsed = _parse_column(
                     arr, parser, out_type, _FAST.get(col.kind), self._cache_for(col)
                 )
