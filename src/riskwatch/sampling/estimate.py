@@ -110,7 +110,8 @@ def estimate(
     population = sum(n for n, _ in strata.values())
     if not covered:
         return Estimate(None, None, None, None, population, 0, confidence, tuple(rates))
-    rate = total / covered
+    # A proportion: summing y/π can overshoot 1 (or 0) by a rounding error.
+    rate = min(1.0, max(0.0, total / covered))
     half = float(norm.ppf(0.5 + confidence / 2)) * math.sqrt(var_num) / covered
     return Estimate(
         rate=rate,
