@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riskwatch.cli.app import app
+from riskwatch.cli.app import app, export_app
 from riskwatch.cli.common import console, handle_errors, progress_bar
 from riskwatch.errors import InputError
 from riskwatch.graph import query
@@ -26,18 +26,6 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(cases_app, name="cases")
 app.add_typer(graph_app, name="graph")
 
-
-def _export_app() -> typer.Typer:
-    # Several issues export things: share one `export` group whoever registers it first.
-    for group in app.registered_groups:
-        if group.name == "export" and group.typer_instance is not None:
-            return group.typer_instance
-    export = typer.Typer(help="Export lists to .csv or .xlsx.")
-    app.add_typer(export, name="export")
-    return export
-
-
-export_app = _export_app()
 
 ActorOpt = Annotated[str, typer.Option("--actor", help="who acts (default: the OS user)")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="why (required to return)")]

@@ -11,3 +11,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+export_app = typer.Typer(help="Export lists to .csv or .xlsx.")
+app.add_typer(export_app, name="export")

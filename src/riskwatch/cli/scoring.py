@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riskwatch.cli.app import app
+from riskwatch.cli.app import app, export_app
 from riskwatch.cli.common import console, handle_errors, progress_bar
 from riskwatch.errors import InputError
 from riskwatch.scoring import registry
@@ -20,18 +20,6 @@ from riskwatch.settings import get_settings
 models_app = typer.Typer(help="The model registry: list, promote.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
-
-def _export_app() -> typer.Typer:
-    # Several issues export things: share one `export` group whoever registers it first.
-    for group in app.registered_groups:
-        if group.name == "export" and group.typer_instance is not None:
-            return group.typer_instance
-    export = typer.Typer(help="Export lists to .csv or .xlsx.")
-    app.add_typer(export, name="export")
-    return export
-
-
-export_app = _export_app()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")]
 ModelsOpt = Annotated[

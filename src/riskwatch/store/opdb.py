@@ -11,6 +11,7 @@ chained on the current head (``riskwatch db revision -m "..."`` autogenerates on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,17 +104,23 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
 
 _MIGRATED: set[str] = set()
+_LOCK = threading.Lock()
 _FACTORIES: dict[str, sessionmaker[Session]] = {}
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
     """A sessionmaker bound to the operational database, migrated to head once per process."""
     url = database_url(settings)
-    if url not in _MIGRATED:
-        migrate(settings)
     factory = _FACTORIES.get(url)
     if factory is None:
-        factory = _FACTORIES[url] = sessionmaker(get_engine(settings), expire_on_commit=False)
+        # Concurrent first requests must not run Alembic twice at once.
+        with _LOCK:
+            factory = _FACTORIES.get(url)
+            if factory is None:
+                if url not in _MIGRATED:
+                    migrate(settings)
+                factory = sessionmaker(get_engine(settings), expire_on_commit=False)
+                _FACTORIES[url] = factory
     return factory
 
 

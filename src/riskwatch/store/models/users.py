@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskwatch.settings import Settings
 from riskwatch.store import opdb
@@ -53,35 +52,17 @@ class ApiToken(Base):
 DbSession = Session
 """The session type, for callers outside store/."""
 
-_FACTORIES: dict[str, sessionmaker[Session]] = {}
-_FACTORY_LOCK = threading.Lock()
-
 
 @contextmanager
 def service_session(settings: Settings) -> Iterator[Session]:
     """A committing session; the database is migrated once per process, not per request."""
-    url = opdb.database_url(settings)
-    factory = _FACTORIES.get(url)
-    if factory is None:
-        with _FACTORY_LOCK:
-            factory = _FACTORIES.get(url)
-            if factory is None:
-                factory = opdb.session_factory(settings)
-                _FACTORIES[url] = factory
-    session = factory()
-    try:
+    with opdb.session_scope(settings) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def forget_sessions() -> None:
-    """Drop cached session factories (tests switch databases)."""
-    _FACTORIES.clear()
+    """Drop cached session factories and engines (tests switch databases)."""
+    opdb.dispose_engines()
 
 
 def user_by_name(session: Session, name: str) -> User | None:
