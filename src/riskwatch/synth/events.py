@@ -130,7 +130,8 @@ def penalties(
         }
     )
     heavy = (sev == 2) & np.isin(kind, [SEVERITY_START[2] + i for i in (0, 1, 3, 4)])
-    heavy &= rng.random(k) < 0.12
+    # only the gravest cases of the riskiest reach the serious list (≈ 1 % of enterprises)
+    heavy &= rng.random(k) < w.sigmoid(-5.5 + 1.4 * zt)
     listed = days + rng.integers(5, 40, k)
     heavy &= (listed <= tl.as_of) & (listed < ch.end[rows])
     return table, (rows[heavy], listed[heavy])
@@ -200,15 +201,17 @@ def judicial(rng: np.random.Generator, ch: Chunk, tl: Timeline) -> pa.Table:
     k = len(rows)
     zt = z_at(ch, tl, rows, days)
     u = rng.random(k)
-    p_dis = w.sigmoid(-4.4 + 1.5 * zt)
+    # 失信被执行人 is rare (≈ 2 % of live enterprises at a time) and a mark of the riskiest:
+    # most debtors pay up and leave the list; the riskiest stay on it.
+    p_dis = w.sigmoid(-8.2 + 2.2 * zt)
     p_exe = w.sigmoid(-2.6 + 1.0 * zt)
     other = pick(rng, k, (0.35, 0.55, 0.10))  # 原告, 被告, 第三人
     role = np.where(u < p_dis, 4, np.where(u < p_dis + p_exe, 3, other))
     execution = role >= 3
     code4 = take([f"{d.code % 10000:04d}" for d in w.DISTRICTS], ch.district[rows])
     kind = pc.if_else(pa.array(execution), "执", "民初")
-    closes = np.where(role == 4, w.sigmoid(0.3 - 1.0 * zt), 0.75)
-    closed = days + np.where(role == 4, rng.integers(60, 900, k), rng.integers(30, 400, k))
+    closes = np.where(role == 4, w.sigmoid(2.5 - 1.2 * zt), 0.75)
+    closed = days + np.where(role == 4, rng.integers(60, 540, k), rng.integers(30, 400, k))
     has_close = (rng.random(k) < closes) & (closed <= tl.as_of)
     amount = np.round(rng.lognormal(1.5, 1.2, k), 2)
     return pa.table(

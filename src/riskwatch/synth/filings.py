@@ -147,7 +147,9 @@ def abnormal_and_serious(
     # Three years on the abnormal list without removal moves an enterprise to the serious list.
     due = add_months(on, 36) + rng.integers(0, 20, len(on))
     moved = (~rm | (removed > due)) & (due <= tl.as_of) & (due < ch.end[row])
-    moved &= rng.random(len(on)) < 0.2  # not every bureau acts on the three-year rule
+    # not every bureau acts on the three-year rule; it is applied to the worst cases first
+    z_due = z_at(ch, tl, row, np.minimum(due, tl.as_of))
+    moved &= rng.random(len(on)) < w.sigmoid(-4.5 + 1.4 * z_due)
     s_row = np.concatenate([row[moved], penalised[0]])
     s_on = np.concatenate([due[moved], penalised[1]])
     kind = np.concatenate([np.zeros(moved.sum(), np.int64), np.ones(len(penalised[0]), np.int64)])
