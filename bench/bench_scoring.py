@@ -16,9 +16,11 @@ import json
 import os
 import resource
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
 from riskwatch.classify import cutoffs, load_policy
@@ -28,7 +30,7 @@ from riskwatch.scoring.base import feature_names, to_frame
 from riskwatch.scoring.config import load_models_config
 from riskwatch.scoring.labels import labelled_set, read_inspections
 from riskwatch.scoring.learned import MonotoneGBM, WoeScorecard
-from riskwatch.scoring.pipeline import CLASS_SCHEMA, score_batch, to_arrow
+from riskwatch.scoring.pipeline import CLASS_SCHEMA, score_batches
 
 OUT = Path(__file__).parent / "results" / "scoring.json"
 
@@ -45,15 +47,18 @@ def bench_score(home: Path, month: str, n: int, batch: int, out: Path) -> dict[s
     base = load_snapshot(home, month).to_pandas(date_as_object=False)
     cuts = cutoffs(policy)
     out.mkdir(parents=True, exist_ok=True)
+
+    def batches() -> Iterator[pd.DataFrame]:
+        for start in range(0, n, batch):
+            k = min(batch, n - start)
+            rows = base.sample(k, replace=True, random_state=start).reset_index(drop=True)
+            rows["uscc"] = [f"B{start + i:017d}" for i in range(k)]
+            yield rows
+
     started = time.perf_counter()
-    written = 0
     with pq.ParquetWriter(out / "classes.parquet", CLASS_SCHEMA) as w:
-        while written < n:
-            k = min(batch, n - written)
-            rows = base.sample(k, replace=True, random_state=written).reset_index(drop=True)
-            rows["uscc"] = [f"B{written + i:017d}" for i in range(k)]
-            w.write_table(to_arrow(score_batch(rows, model, version, cat, policy, cuts, "bench")))
-            written += k
+        for table in score_batches(batches(), model, version, cat, policy, cuts, "bench"):
+            w.write_table(table)
     seconds = time.perf_counter() - started
     return {
         "enterprises": n,
@@ -93,7 +98,7 @@ def main() -> None:
     ap.add_argument("--as-of", default="2025-06-30")
     ap.add_argument("--enterprises", type=int, default=5_000_000)
     ap.add_argument("--labels", type=int, default=1_000_000)
-    ap.add_argument("--batch", type=int, default=250_000)
+    ap.add_argument("--batch", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=Path("/tmp/riskwatch-bench-scoring"))
     args = ap.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     uscc_bad_check: Literal["quarantine", "flag"] = "quarantine"
     threads: int = Field(default=0, ge=0, description="engine threads; 0 = all cores")
     memory_limit: str = Field(default="", description="DuckDB memory_limit, e.g. '8GB'")
+    ingest_memory_limit: str = Field(
+        default="4GB",
+        description="DuckDB memory_limit while loading (when memory_limit is unset): "
+        "staging of a big table spills to HOME/tmp instead of growing the process",
+    )
     batch_rows: int = Field(default=500_000, ge=1000, description="rows per ingest batch")
     database_url: str = Field(
         default="",

@@ -8,6 +8,10 @@ give identical results row by row.
 from __future__ import annotations
 
 import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,7 @@ import pyarrow as pa
 
 from riskwatch.classify import CLASSES, ClassPolicy, classify
 from riskwatch.indicators import Catalogue
-from riskwatch.scoring.base import RiskModel, to_frame
+from riskwatch.scoring.base import RiskModel, score_of, to_frame
 from riskwatch.scoring.explain import reasons_json
 
 CLASS_SCHEMA = pa.schema(
@@ -50,7 +54,23 @@ def _override_prefix(fired: np.ndarray, policy: ClassPolicy) -> list[str]:
         )
         for r in policy.overrides
     }
-    return [",".join(text[n] for n in names) for names in fired]
+    out = [""] * len(fired)
+    for i in _fired_rows(fired):
+        out[i] = ",".join(text[n] for n in fired[i])
+    return out
+
+
+def _fired_rows(fired: np.ndarray) -> np.ndarray:
+    """Rows where at least one override fired (a small share: the loops stay short)."""
+    return np.flatnonzero(np.fromiter((len(f) > 0 for f in fired), bool, len(fired)))
+
+
+def _override_names(fired: np.ndarray) -> np.ndarray:
+    """Fired rule names per row as JSON lists."""
+    out = np.full(len(fired), "[]", dtype=object)
+    for i in _fired_rows(fired):
+        out[i] = json.dumps(list(fired[i]))
+    return out
 
 
 def score_batch(
@@ -89,8 +109,14 @@ def score_batch(
     """
     n = len(rows)
     X = to_frame(rows, model.feature_names_in_)
-    score = model.risk_score(X)
-    prob = np.round(model.probability(X), 6)
+    raw_prob = model.probability(X)
+    # risk_score is score_of(probability) except where a family scores otherwise (P × loss)
+    score = (
+        score_of(raw_prob)
+        if type(model).risk_score is RiskModel.risk_score
+        else model.risk_score(X)
+    )
+    prob = np.round(raw_prob, 6)
     rule_cols = {r.indicator for r in policy.overrides if r.indicator in rows.columns}
     values = {c: pd.to_numeric(rows[c], errors="coerce").to_numpy(np.float64) for c in rule_cols}
     previous = None
@@ -117,7 +143,7 @@ def score_batch(
             "probability": prob,
             "model_version": np.full(n, version, dtype=object),
             "reasons": reasons.to_numpy(zero_copy_only=False),
-            "overrides": [json.dumps(list(f)) for f in fired],
+            "overrides": _override_names(fired),
             "run_id": np.full(n, run_id, dtype=object),
         }
     )
@@ -126,3 +152,39 @@ def score_batch(
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
     """Class rows as an Arrow table with :data:`CLASS_SCHEMA`."""
     return pa.Table.from_pandas(frame, schema=CLASS_SCHEMA, preserve_index=False)
+
+
+def score_batches(
+    batches: Iterable[pd.DataFrame],
+    model: RiskModel,
+    version: str,
+    catalogue: Catalogue,
+    policy: ClassPolicy,
+    cuts: tuple[int, int, int],
+    run_id: str = "",
+    workers: int = 0,
+) -> Iterator[pa.Table]:
+    """Class rows of each batch, in order, scoring up to ``workers`` batches at once.
+
+    The heavy parts (tree prediction, WOE lookups, Arrow string building) release the GIL,
+    so threads use every core without copying the model; at most ``workers + 1`` batches
+    are held at a time, so memory stays bounded however many enterprises stream through.
+    ``workers`` 0 means one per core.
+    """
+    n = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+    def one(batch: pd.DataFrame) -> pa.Table:
+        return to_arrow(score_batch(batch, model, version, catalogue, policy, cuts, run_id))
+
+    if n == 1:
+        for batch in batches:
+            yield one(batch)
+        return
+    pending: deque[Future[pa.Table]] = deque()
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="score") as pool:
+        for batch in batches:
+            pending.append(pool.submit(one, batch))
+            if len(pending) > n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -145,7 +145,7 @@ class IngestService:
         with open_warehouse(
             self.settings.warehouse_path,
             threads=self.settings.threads,
-            memory_limit=self.settings.memory_limit,
+            memory_limit=self.settings.memory_limit or self.settings.ingest_memory_limit,
         ) as con:
             loads.record_load(
                 con, load_id, report.started_at, None, report.source_dir, "running", None

@@ -24,7 +24,7 @@ from riskwatch.scoring import registry
 from riskwatch.scoring.base import to_frame
 from riskwatch.scoring.config import ModelsConfig, load_models_config
 from riskwatch.scoring.labels import labelled_set, month_add, read_inspections
-from riskwatch.scoring.pipeline import CLASS_SCHEMA, score_batch, to_arrow
+from riskwatch.scoring.pipeline import CLASS_SCHEMA, score_batch, score_batches
 from riskwatch.scoring.train import best, train_all
 from riskwatch.settings import Settings
 from riskwatch.store import classes as class_store
@@ -228,15 +228,13 @@ class ScoringService:
             cuts = cutoffs(self.policy)
         else:
             cuts = cutoffs(self.policy, model.risk_score(to_frame(rows, model.feature_names_in_)))
-        parts = []
-        step = 250_000
-        for i in range(0, len(rows), step):
-            batch = rows.iloc[i : i + step].reset_index(drop=True)
-            parts.append(
-                to_arrow(
-                    score_batch(batch, model, version, self.catalogue, self.policy, cuts, run_id)
-                )
-            )
+        step = 100_000
+        batches = (
+            rows.iloc[i : i + step].reset_index(drop=True) for i in range(0, len(rows), step)
+        )
+        parts = list(
+            score_batches(batches, model, version, self.catalogue, self.policy, cuts, run_id)
+        )
         table = pa.concat_tables(parts) if parts else CLASS_SCHEMA.empty_table()
         info = {**info, "cuts": list(cuts)}
         class_store.write_classes(self.home, month, table, run_id, info)
