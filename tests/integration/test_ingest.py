@@ -150,6 +150,15 @@ def test_a_second_load_adds_nothing_and_a_later_row_replaces_by_key(
     assert query(settings, "SELECT name FROM enterprises__history") == [("郑州测试2有限公司",)]
     assert query(settings, "SELECT count(*) FROM enterprises") == [(4,)]
 
+    # Re-running the folder (even forced) neither reverts the update nor re-applies it.
+    rerun = load(settings, city.root, force=True)
+    assert rerun.tables["enterprises"].rows_loaded == 0
+    assert rerun.tables["enterprises"].rows_unchanged == 5
+    assert query(settings, "SELECT count(*) FROM enterprises__history") == [(1,)]
+    assert query(settings, f"SELECT name FROM enterprises WHERE uscc = '{make_uscc(2)}'") == [
+        ("郑州更名有限公司",)
+    ]
+
 
 def test_bad_check_characters_are_quarantined_or_flagged(
     settings: Settings, city: CityFolder

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets as _secrets
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,8 +152,9 @@ class IngestService:
             )
             loads.rehash_if_engine_changed(con)
             touched: set[str] = set()
-            for source in files:
+            for i, source in enumerate(files):
                 size = source.path.stat().st_size
+                later = [str(f.path) for f in files[i + 1 :] if f.table.name == source.table.name]
 
                 def tick(
                     fraction: float,
@@ -164,7 +165,7 @@ class IngestService:
                     if progress is not None:
                         progress(name, base + int(size * min(fraction, 1.0)), total)
 
-                file_report = self._load_file(con, source, load_id, pseudo, tick, force)
+                file_report = self._load_file(con, source, load_id, pseudo, tick, force, later)
                 report.files.append(file_report)
                 table_report = report.tables.setdefault(source.table.name, TableReport())
                 table_report.rows_read += file_report.rows_read
@@ -204,6 +205,7 @@ class IngestService:
         pseudo: Pseudonymizer,
         tick: Callable[[float], None],
         force: bool,
+        later: Sequence[str] = (),
     ) -> FileReport:
         sha = loads.file_sha256(source.path)
         fingerprint = (
@@ -239,9 +241,9 @@ class IngestService:
             )
             return rep
         try:
-            outcome = self._apply(con, source, load_id, pseudo, tick, rep, exact=False)
+            outcome = self._apply(con, source, load_id, pseudo, tick, rep, False, later)
         except NeedExactLines:
-            outcome = self._apply(con, source, load_id, pseudo, tick, rep, exact=True)
+            outcome = self._apply(con, source, load_id, pseudo, tick, rep, True, later)
         except (FileFormatError, SchemaError) as exc:
             outcome = None
             rep.status, rep.error = "rejected", exc.message
@@ -285,6 +287,7 @@ class IngestService:
         tick: Callable[[float], None],
         rep: FileReport,
         exact: bool,
+        later: Sequence[str] = (),
     ) -> _Outcome:
         """Read, validate, stage and merge one file in one transaction."""
         validator = BatchValidator(source.table, self.policy, pseudo)
@@ -296,7 +299,7 @@ class IngestService:
         rows_read = 0
         reasons: Counter[str] = Counter()
         crash_after = _fault_injection()
-        with loads.FileTransaction(con, source.table, load_id, str(source.path)) as tx:
+        with loads.FileTransaction(con, source.table, load_id, str(source.path), later) as tx:
             tx.supersede_quarantine()
             for n_batch, batch in enumerate(batches, start=1):
                 if crash_after is not None and n_batch > crash_after:
