@@ -92,6 +92,7 @@ def labelled_set(
     training: Training,
     as_of: dt.date,
     ensure_months: Callable[[list[str]], None] | None = None,
+    catalogue_fingerprint: str | None = None,
 ) -> LabelledSet:
     """Labels from the ``history_months`` before ``as_of`` joined point-in-time.
 
@@ -107,6 +108,8 @@ def labelled_set(
         Only inspections on or before this day are used.
     ensure_months
         Called with the snapshot months that are missing (e.g. to compute them).
+    catalogue_fingerprint
+        When given, snapshots of another catalogue count as missing (stale).
 
     Raises
     ------
@@ -119,11 +122,11 @@ def labelled_set(
     if rows.empty:
         raise InputError(f"no spot-check results between {start} and {as_of} to train on")
     months = sorted(rows["month"].unique())
-    have = set(snapshots.list_months(home))
+    have = set(snapshots.list_months(home, catalogue_fingerprint))
     missing = [m for m in months if m not in have]
     if missing and ensure_months is not None:
         ensure_months(missing)
-        have = set(snapshots.list_months(home))
+        have = set(snapshots.list_months(home, catalogue_fingerprint))
     parts = []
     for m in months:
         if m not in have:

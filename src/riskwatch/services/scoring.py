@@ -107,7 +107,7 @@ class ScoringService:
 
     def ensure_snapshots(self, months: list[str], progress: Progress = _noop) -> None:
         """Compute the indicator snapshots that are missing for these months."""
-        have = set(snapshots.list_months(self.home))
+        have = set(snapshots.list_months(self.home, self.catalogue.fingerprint()))
         todo = sorted(m for m in months if m not in have)
         if not todo:
             return
@@ -126,6 +126,7 @@ class ScoringService:
             self.cfg.training,
             as_of,
             ensure_months=partial(self.ensure_snapshots, progress=progress),
+            catalogue_fingerprint=self.catalogue.fingerprint(),
         )
         trained = train_all(data, as_of, self.cfg, self.catalogue, progress)
         for t in trained:
@@ -154,7 +155,7 @@ class ScoringService:
         steps: dict[str, float] = {}
         month = f"{as_of:%Y-%m}"
         t0 = time.perf_counter()
-        if month not in snapshots.list_months(self.home):
+        if month not in snapshots.list_months(self.home, self.catalogue.fingerprint()):
             run_indicators(
                 self.home, [as_of], engine=engine, catalogue=self.catalogue, progress=progress
             )

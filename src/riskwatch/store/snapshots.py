@@ -85,14 +85,29 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def list_months(home: Path) -> list[str]:
-    """Months with a snapshot, sorted."""
+def list_months(home: Path, catalogue_fingerprint: str | None = None) -> list[str]:
+    """Months with a snapshot, sorted.
+
+    With ``catalogue_fingerprint``, only months computed with that catalogue: a snapshot of
+    an older catalogue is stale (it lacks or defines differently some indicators).
+    """
     root = snapshot_root(home)
     if not root.exists():
         return []
-    return sorted(
+    months = sorted(
         p.name.split("=", 1)[1] for p in root.glob("month=*") if any(p.glob("part-*.parquet"))
     )
+    if catalogue_fingerprint is None:
+        return months
+    return [m for m in months if _fingerprint_of(home, m) == catalogue_fingerprint]
+
+
+def _fingerprint_of(home: Path, month: str) -> str | None:
+    try:
+        value = read_month_json(home, month, "manifest").get("catalogue_fingerprint")
+    except (NotFoundError, ValueError, AttributeError):
+        return None
+    return str(value) if value is not None else None
 
 
 def load_snapshot(home: Path, month: str, columns: Iterable[str] | None = None) -> pa.Table:
