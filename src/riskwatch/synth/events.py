@@ -131,7 +131,7 @@ def penalties(
     )
     heavy = (sev == 2) & np.isin(kind, [SEVERITY_START[2] + i for i in (0, 1, 3, 4)])
     # only the gravest cases of the riskiest reach the serious list (≈ 1 % of enterprises)
-    heavy &= rng.random(k) < w.sigmoid(-5.5 + 1.4 * zt)
+    heavy &= rng.random(k) < w.sigmoid(-8.0 + 2.6 * zt)
     listed = days + rng.integers(5, 40, k)
     heavy &= (listed <= tl.as_of) & (listed < ch.end[rows])
     return table, (rows[heavy], listed[heavy])
@@ -203,7 +203,7 @@ def judicial(rng: np.random.Generator, ch: Chunk, tl: Timeline) -> pa.Table:
     u = rng.random(k)
     # 失信被执行人 is rare (≈ 2 % of live enterprises at a time) and a mark of the riskiest:
     # most debtors pay up and leave the list; the riskiest stay on it.
-    p_dis = w.sigmoid(-8.2 + 2.2 * zt)
+    p_dis = w.sigmoid(-11.0 + 3.2 * zt)
     p_exe = w.sigmoid(-2.6 + 1.0 * zt)
     other = pick(rng, k, (0.35, 0.55, 0.10))  # 原告, 被告, 第三人
     role = np.where(u < p_dis, 4, np.where(u < p_dis + p_exe, 3, other))

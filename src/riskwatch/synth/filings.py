@@ -149,7 +149,7 @@ def abnormal_and_serious(
     moved = (~rm | (removed > due)) & (due <= tl.as_of) & (due < ch.end[row])
     # not every bureau acts on the three-year rule; it is applied to the worst cases first
     z_due = z_at(ch, tl, row, np.minimum(due, tl.as_of))
-    moved &= rng.random(len(on)) < w.sigmoid(-4.5 + 1.4 * z_due)
+    moved &= rng.random(len(on)) < w.sigmoid(-7.0 + 2.6 * z_due)
     s_row = np.concatenate([row[moved], penalised[0]])
     s_on = np.concatenate([due[moved], penalised[1]])
     kind = np.concatenate([np.zeros(moved.sum(), np.int64), np.ones(len(penalised[0]), np.int64)])
