@@ -118,7 +118,9 @@ def main() -> None:
     result["peak_rss_gb"] = round(rss_gb(), 2)
     print(json.dumps(result, indent=1))
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=1))
+    # a run of one part (--labels 0 or --enterprises 0) keeps the other part's last figures
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    OUT.write_text(json.dumps({**previous, **result}, indent=1))
 
 
 if __name__ == "__main__":

@@ -137,7 +137,8 @@ def apply_overrides(
     idx: Int, values: Mapping[str, npt.NDArray[np.float64]], rules: tuple[Override, ...]
 ) -> tuple[Int, Obj]:
     """Raise classes by rule; return the classes and each row's fired rule names."""
-    fired: list[list[str]] = [[] for _ in range(len(idx))]
+    names = np.empty(len(idx), dtype=object)
+    names.fill(())  # one shared empty tuple; the few rows a rule fires on get their own
     out = np.asarray(idx).copy()
     for rule in rules:
         col = values.get(rule.indicator)
@@ -147,9 +148,7 @@ def apply_overrides(
         target = CLASSES.index(rule.class_)
         out = np.where(hit, np.maximum(out, target), out)
         for i in np.flatnonzero(hit):
-            fired[i].append(rule.name)
-    names = np.empty(len(idx), dtype=object)
-    names[:] = fired
+            names[i] = (*names[i], rule.name)
     return out, names
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,6 +51,24 @@ def _formatted(values: Float, kind: str) -> pa.Array:
         )
     text = pc.cast(pa.array(np.round(v, 2)), pa.string())
     return pc.replace_substring_regex(text, r"\.0$", "")
+
+
+_KIND_CODES = {"int": 0, "pct": 1, "float": 2, "cat": 3}
+
+
+def _picked_text(
+    values: Float, kind: npt.NDArray[np.int8], pick: Any, cats: dict[int, pa.Array]
+) -> Any:
+    """Display text of one picked value per row, formatted by its feature's kind."""
+    text = pc.choose(
+        pa.array(np.minimum(kind, 2)),
+        _formatted(values, "int"),
+        _formatted(values, "pct"),
+        _formatted(values, "float"),
+    )
+    for j, strings in cats.items():
+        text = pc.if_else(pa.array(pick == j), strings, text)
+    return text
 
 
 def reasons_json(
@@ -106,20 +126,24 @@ def reasons_json(
         en_pre.append(c)
         en_post.append(d)
         kinds.append(kind)
-    value_text: list[pa.Array] = []
-    missing = np.zeros((n, k), dtype=bool)
+    # Values are formatted only where picked (top × n, not k × n strings): numbers go into
+    # one matrix, categorical columns (a handful) keep their text.
+    numbers = np.zeros((n, k), np.float64, order="F")
+    cat_text: dict[int, pa.Array] = {}
+    missing = np.zeros((n, k), dtype=bool, order="F")
     for j, name in enumerate(names):
         if kinds[j] == "cat":
             raw = pa.array(X[name].astype(object).to_numpy(), pa.string())
-            value_text.append(pc.fill_null(raw, ""))
+            cat_text[j] = pc.fill_null(raw, "")
             missing[:, j] = pd.isna(X[name]).to_numpy()
         else:
             col = X[name].to_numpy(np.float64)
+            numbers[:, j] = col
             missing[:, j] = ~np.isfinite(col)
             if catalogue.get(name).direction == "higher_riskier":
                 # "0 penalties" is never a reason, whatever a binning's WOE says
-                missing[:, j] |= np.nan_to_num(col) <= 0
-            value_text.append(_formatted(col, kinds[j]))
+                missing[:, j] |= ~(col > 0)
+    kind_code = np.array([_KIND_CODES[kd] for kd in kinds], np.int8)
     cm: Float = np.where(missing, -np.inf, np.nan_to_num(contrib[:, :k], nan=-np.inf))
     top = min(top, k)
     if k == 0:
@@ -134,44 +158,29 @@ def reasons_json(
         order = np.argsort(-cm, axis=1, kind="stable")
     slots: list[pa.Array] = []
     rows = np.arange(n)
-    tables = {
-        "zh_pre": pa.array(zh_pre),
-        "zh_post": pa.array(zh_post),
-        "en_pre": pa.array(en_pre),
-        "en_post": pa.array(en_post),
-        "code": pa.array([json.dumps(x)[1:-1] for x in names]),
-        "zh_has": pa.array(zh_has, pa.bool_()),
-        "en_has": pa.array(en_has, pa.bool_()),
-    }
-    stacked = (
-        pa.chunked_array(value_text).combine_chunks() if value_text else pa.array([], pa.string())
-    )
+    # Constant JSON pieces folded per feature: three takes per slot instead of seven.
+    codes = [json.dumps(x)[1:-1] for x in names]
+    head = pa.array([f',{{"code":"{c}","text_zh":"{a}' for c, a in zip(codes, zh_pre, strict=True)])
+    mid = pa.array([f'{b}","text_en":"{c}' for b, c in zip(zh_post, en_pre, strict=True)])
+    tail = pa.array([f'{d}","contribution":' for d in en_post])
+    has_zh, has_en = pa.array(zh_has, pa.bool_()), pa.array(en_has, pa.bool_())
     for slot in range(top):
         pick = order[:, slot]
         cj = cm[rows, pick]
         ok = cj > 1e-9
         idx = pa.array(pick)
-        value = pc.take(stacked, pa.array(pick * n + rows))
-        value_zh = pc.if_else(pc.take(tables["zh_has"], idx), value, "")
-        value_en = pc.if_else(pc.take(tables["en_has"], idx), value, "")
-        contrib_text = pc.cast(pa.array(np.round(np.where(ok, cj, 0.0), 4)), pa.string())
+        value = _picked_text(numbers[rows, pick], kind_code[pick], pick, cat_text)
         obj = pc.binary_join_element_wise(
-            '{"code":"',
-            pc.take(tables["code"], idx),
-            '","text_zh":"',
-            pc.take(tables["zh_pre"], idx),
-            value_zh,
-            pc.take(tables["zh_post"], idx),
-            '","text_en":"',
-            pc.take(tables["en_pre"], idx),
-            value_en,
-            pc.take(tables["en_post"], idx),
-            '","contribution":',
-            contrib_text,
+            pc.take(head, idx),
+            pc.if_else(pc.take(has_zh, idx), value, ""),
+            pc.take(mid, idx),
+            pc.if_else(pc.take(has_en, idx), value, ""),
+            pc.take(tail, idx),
+            pc.cast(pa.array(np.round(np.where(ok, cj, 0.0), 4)), pa.string()),
             "}",
             "",
         )
-        slots.append(pc.if_else(pa.array(ok), pc.binary_join_element_wise(",", obj, ""), ""))
+        slots.append(pc.if_else(pa.array(ok), obj, ""))
     if prefix is not None:
         pre = pa.array(prefix, pa.string())
         slots.insert(
