@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--as-of", default="2025-06-30")
     ap.add_argument("--enterprises", type=int, default=5_000_000)
     ap.add_argument("--labels", type=int, default=1_000_000)
-    ap.add_argument("--batch", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=200_000)
     ap.add_argument("--out", type=Path, default=Path("/tmp/riskwatch-bench-scoring"))
     args = ap.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
