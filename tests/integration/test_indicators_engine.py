@@ -159,7 +159,8 @@ def test_run_writes_snapshots_manifest_and_quality(warehouse: Path, tmp_path: Pa
     snap = load_snapshot(home, "2025-03")
     assert snap.num_rows == 4 and "penalties_in_force" in snap.column_names
     manifest = json.loads(Path(result.manifest).read_text(encoding="utf-8"))
-    assert manifest["run_id"] == result.run_id and manifest["catalogue_version"] == CAT.config_version
+    assert manifest["run_id"] == result.run_id
+    assert manifest["catalogue_version"] == CAT.config_version
     quality = json.loads((home / "indicators/month=2025-03/_quality.json").read_text("utf-8"))
     assert quality["previous_month"] == "2025-02"
     assert quality["indicators"]["abnormal_now"]["coverage"] == 1.0
