@@ -103,3 +103,26 @@ def test_woe_lookup_matches_optbinning_exactly() -> None:
             model.binning_.transform(probe[model.feature_names_in_], metric="woe"), float
         )
     assert np.array_equal(model._woe(probe), ref)
+
+
+def test_batches_scored_on_threads_equal_one_by_one() -> None:
+    """Parallel scoring (one model copy per thread) returns the same rows in input order."""
+    from riskwatch.classify import cutoffs, load_policy
+    from riskwatch.scoring.pipeline import score_batches
+
+    X, y = _toy(n=900, seed=6)
+    model = build("lightgbm", CFG, CAT)  # type: ignore[arg-type]
+    model.fit(X, y, np.ones(len(y)))
+    rows = X.assign(
+        uscc=[f"U{i:017d}" for i in range(len(X))],
+        month="2025-06",
+        as_of=pd.Timestamp("2025-06-30"),
+    )
+    policy = load_policy()
+    batches = [rows.iloc[i : i + 200].reset_index(drop=True) for i in range(0, len(rows), 200)]
+    args = (model, "v", CAT, policy, cutoffs(policy), "r")
+    one = list(score_batches(iter(batches), *args, workers=1))
+    threaded = list(score_batches(iter(batches), *args, workers=3))
+    assert len(threaded) == len(batches)
+    assert all(a.equals(b) for a, b in zip(one, threaded, strict=True))
+    assert threaded[-1].column("uscc")[0].as_py() == "U00000000000000800"
