@@ -207,13 +207,19 @@ DETECTORS: dict[str, Detector] = {
             "window_days": 30,
             "baseline_days": 365,
             "min_count": 5,
-            "own_ratio": 4.0,
+            "own_ratio": 3.0,
             "peer_ratio": 5.0,
+            "max_p": 0.002,
         },
         _sql_detector(
             q.complaint_surge,
             {"window_days": "window_days", "baseline_days": "baseline_days"},
-            {"min_count": "min_count", "own_ratio": "own_ratio", "peer_ratio": "peer_ratio"},
+            {
+                "min_count": "min_count",
+                "own_ratio": "own_ratio",
+                "peer_ratio": "peer_ratio",
+                "max_p": "max_p",
+            },
         ),
     ),
     "frequent_changes": Detector(

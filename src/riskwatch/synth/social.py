@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -23,6 +25,9 @@ Int = npt.NDArray[np.int64]
 NO_USCC_SHARE = 0.08
 UNMATCHED_SHARE = 0.005
 SURGE_WINDOW = 30
+SURGE_BASELINE = 365
+SURGE_FACTOR = 5.0
+SURGE_MIN = 8
 
 NEGATIVE = (
     "被曝光存在质量问题",
@@ -77,6 +82,39 @@ def _surge_events(
     return np.concatenate(rows), np.concatenate(days), info
 
 
+def _top_up_surges(
+    rng: np.random.Generator, tl: Timeline, rows: Int, days: Int, info: list[dict[str, object]]
+) -> tuple[Int, Int]:
+    """Make every planted surge unmistakable against the enterprise's whole baseline.
+
+    A surge enterprise also has the ordinary complaints every enterprise draws, so its real
+    baseline can be several times the planted one. Its last 30 days are topped up to at least
+    ``SURGE_FACTOR`` times its real rate over the year before (and ``SURGE_MIN``), and the
+    truth records the real figures.
+    """
+    if not info:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    planted = np.array([cast(int, s["row"]) for s in info], np.int64)
+    mine = np.isin(rows, planted)
+    r, d = rows[mine], days[mine]
+    recent_from = tl.as_of - SURGE_WINDOW
+    add_rows: list[Int] = []
+    add_days: list[Int] = []
+    for s in info:
+        row = cast(int, s["row"])
+        own = d[r == row]
+        recent = int(np.count_nonzero((own > recent_from) & (own <= tl.as_of)))
+        before = int(np.count_nonzero((own <= recent_from) & (own > recent_from - SURGE_BASELINE)))
+        base = before * SURGE_WINDOW / SURGE_BASELINE
+        target = max(recent, SURGE_MIN, int(np.ceil(SURGE_FACTOR * base)))
+        extra = target - recent
+        add_rows.append(np.full(extra, row, np.int64))
+        add_days.append(tl.as_of - rng.integers(0, SURGE_WINDOW, extra))
+        s["baseline_per_30d"] = round(base, 2)
+        s["last_30d"] = target
+    return np.concatenate(add_rows), np.concatenate(add_days)
+
+
 def complaints(
     rng: np.random.Generator, ch: Chunk, tl: Timeline, surges: Int
 ) -> tuple[pa.Table, tuple[Int, Int], list[dict[str, object]], int]:
@@ -92,6 +130,8 @@ def complaints(
     rows, days = draw_events(rng, ch, tl, 0.29 * intensity, 0.7)
     s_rows, s_days, info = _surge_events(rng, ch, tl, surges)
     rows, days = np.concatenate([rows, s_rows]), np.concatenate([days, s_days])
+    t_rows, t_days = _top_up_surges(rng, tl, rows, days, info)
+    rows, days = np.concatenate([rows, t_rows]), np.concatenate([days, t_days])
     order = np.lexsort((days, rows))
     rows, days = rows[order], days[order]
     k = len(rows)

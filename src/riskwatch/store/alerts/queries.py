@@ -90,7 +90,14 @@ def person_cluster(lookback_days: int) -> str:
 
 
 def complaint_surge(window_days: int, baseline_days: int) -> str:
-    """Complaints in the window far above the enterprise's own baseline and its peers'."""
+    """Complaints in the window far above the enterprise's own baseline and its peers'.
+
+    "Far above" is three tests: at least ``$own_ratio`` times the enterprise's own rate over
+    the baseline period before the window (at least one a window), at least ``$peer_ratio``
+    times its peers' mean (same industry group), and improbable as a Poisson count at the
+    higher of those two rates (upper tail ``P(X >= recent) <= $max_p``), so that a jump from
+    a small baseline is not called a surge on ratio alone.
+    """
     w, b = int(window_days), int(baseline_days)
     return f"""
     WITH e AS (SELECT uscc, region_code, industry_code FROM enterprises WHERE {ALIVE}),
@@ -107,16 +114,24 @@ def complaint_surge(window_days: int, baseline_days: int) -> str:
     x AS (SELECT e.*, coalesce(c.recent, 0) AS recent, coalesce(c.before, 0) AS before, c.ids
           FROM e LEFT JOIN c USING (uscc)),
     peers AS (SELECT left(industry_code, 3) AS peer, avg(recent) AS peer_mean
-              FROM x GROUP BY 1)
-    SELECT x.uscc, x.region_code, strftime($as_of, '%Y-%m-%d') AS fingerprint,
-      struct_pack(last_days := {w}, complaints := x.recent,
-        baseline_per_window := round(x.before * {w} / {b}, 2),
-        peer_mean_per_window := round(p.peer_mean, 3), peer_group := p.peer,
-        complaint_ids := x.ids[1:20]) AS evidence
-    FROM x JOIN peers p ON p.peer = left(x.industry_code, 3)
-    WHERE x.recent >= $min_count
-      AND x.recent >= $own_ratio * greatest(x.before * {w} / {b}, 1.0)
-      AND x.recent >= $peer_ratio * p.peer_mean"""
+              FROM x GROUP BY 1),
+    cand AS (
+      SELECT x.*, p.peer, p.peer_mean, x.before * {w} / {b} AS baseline,
+        greatest(x.before * {w} / {b}, p.peer_mean, 0.1) AS expected
+      FROM x JOIN peers p ON p.peer = left(x.industry_code, 3)
+      WHERE x.recent >= $min_count
+        AND x.recent >= $own_ratio * greatest(x.before * {w} / {b}, 1.0)
+        AND x.recent >= $peer_ratio * p.peer_mean),
+    tested AS (
+      SELECT *, greatest(0.0, 1.0 - list_sum(list_transform(range(recent),
+        lambda i: exp(i * ln(expected) - expected - lgamma(i + 1))))) AS p_value
+      FROM cand)
+    SELECT uscc, region_code, strftime($as_of, '%Y-%m-%d') AS fingerprint,
+      struct_pack(last_days := {w}, complaints := recent,
+        baseline_per_window := round(baseline, 2),
+        peer_mean_per_window := round(peer_mean, 3), peer_group := peer,
+        poisson_p := p_value, complaint_ids := ids[1:20]) AS evidence
+    FROM tested WHERE p_value <= $max_p"""
 
 
 def frequent_changes(window_days: int) -> str:
