@@ -18,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from riskwatch.indicators.atoms import IDX, Atom, all_atoms, deltas
+from riskwatch.indicators.atoms import IDX, Atom, all_atoms, atoms_for, deltas
 from riskwatch.indicators.catalogue import Catalogue, Indicator
 from riskwatch.indicators.peers import flag_name, peer_columns, peer_value, round4
 from riskwatch.indicators.sources import conditions, prepare_sources
@@ -82,16 +82,22 @@ def _running(
 def _running_sums(d: ir.Table, atoms: Sequence[Atom], n: int) -> ir.Table:
     """Running sums (maxima) of sparse deltas at every index of the batch.
 
-    Each delta row is joined to the indices at or after its own and aggregated: at most
-    ``n`` copies of the sparse rows, which both engines aggregate far faster than a
-    cumulative window over the dense (enterprise × as-of) grid with one frame per atom.
+    A cumulative window over each enterprise's sparse delta rows gives the value from that
+    row's index until the next row's; each row is then spread over the indices it covers by
+    a range join with the ``n`` indices. No aggregation over copies, and the dense
+    (enterprise × as-of) grid is never windowed.
     """
-    ks = ibis.memtable(pa.table({"_k": pa.array(range(n), pa.int64())}))
-    j = d.join(ks, d[IDX] <= ks._k)
-    agg = j.group_by(["uscc", "_k"]).aggregate(
-        **{a.name: j[a.name].sum() if a.agg == "sum" else j[a.name].max() for a in atoms}
+    w = ibis.window(group_by="uscc", order_by=IDX, preceding=None, following=0)
+    nxt = d[IDX].lead().over(ibis.window(group_by="uscc", order_by=IDX))
+    cum = d.select(
+        "uscc",
+        IDX,
+        _next=nxt.fill_null(n),
+        **{a.name: (d[a.name].sum() if a.agg == "sum" else d[a.name].max()).over(w) for a in atoms},
     )
-    return agg.select("uscc", **{IDX: agg._k}, **{a.name: agg[a.name] for a in atoms})
+    ks = ibis.memtable(pa.table({"_k": pa.array(range(n), pa.int64())}))
+    j = cum.join(ks, (cum[IDX] <= ks._k) & (ks._k < cum._next))
+    return j.select("uscc", **{IDX: j._k}, **{a.name: j[a.name] for a in atoms})
 
 
 def _event_value(ind: Indicator, t: ir.Table) -> ir.Value:
@@ -146,6 +152,28 @@ def _derived_value(ind: Indicator, cols: Mapping[str, ir.Value], catalogue: Cata
     return total
 
 
+def _flags(
+    catalogue: Catalogue, src: Mapping[str, ir.Table], as_of: Sequence[dt.date], refs: list[str]
+) -> ir.Table | None:
+    """The peer flags from a grid of only the atoms they need (``None`` if a flag is not an
+    event indicator): the flags are materialised apart from the main query, and the full grid
+    with every atom would be computed twice."""
+    inds = [catalogue.get(r) for r in refs]
+    if any(i.template not in EVENT_TEMPLATES for i in inds):
+        return None
+    atoms: dict[str, list[Atom]] = {}
+    for ind in inds:
+        assert ind.source is not None
+        atoms.setdefault(ind.source, []).extend(atoms_for(ind))
+    g = _running(catalogue, src, as_of, atoms)
+    return g.select(
+        "uscc",
+        IDX,
+        "_g",
+        **{flag_name(i.id): (_event_value(i, g) > 0).cast("int64") for i in inds},
+    )
+
+
 def build_batch(
     catalogue: Catalogue,
     tables: Mapping[str, ir.Table],
@@ -190,9 +218,11 @@ def build_batch(
     peers = [i for i in inds if i.template in PEER_TEMPLATES]
     if peers:
         refs = sorted({r for i in peers for r in i.of})
-        flags = t.select(
-            "uscc", IDX, "_g", **{flag_name(r): (t[r] > 0).cast("int64") for r in refs}
-        )
+        flags = _flags(catalogue, src, as_of, refs) if cache is not None else None
+        if flags is None:
+            flags = t.select(
+                "uscc", IDX, "_g", **{flag_name(r): (t[r] > 0).cast("int64") for r in refs}
+            )
         if cache is not None:
             flags = cache(flags)
         for pc in peer_columns(peers, flags, src):

@@ -94,7 +94,8 @@ class IbisSession:
         target = str(out).replace("'", "''")
         self.con.execute(
             f"COPY ({self._sql(expr)}) TO '{target}' "
-            f"(FORMAT parquet, PARTITION_BY ({partition}), COMPRESSION zstd, OVERWRITE_OR_IGNORE)"
+            f"(FORMAT parquet, PARTITION_BY ({partition}), COMPRESSION zstd, "
+            f"COMPRESSION_LEVEL 1, OVERWRITE_OR_IGNORE)"
         ).fetchall()
 
 
