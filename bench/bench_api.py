@@ -12,6 +12,12 @@ Usage::
 Prints p50/p95/p99 latency, throughput and errors per scenario and writes
 bench/results/api-<label>.json. Targets (issue 7): profile p95 ≤ 50 ms, list/filter p95
 ≤ 200 ms at 50 concurrent users, zero errors.
+
+A user sends a request, waits for the answer and reads it for a think time (exponential,
+mean ``--think-ms``, default 1 s: a clerk clicking once a second is already far busier
+than at a desk) before the next one; ``--think-ms 0`` is a closed loop in which every user
+fires again the instant an answer arrives, which measures the most the service can do
+(throughput), not what 50 people see.
 """
 
 from __future__ import annotations
@@ -80,9 +86,18 @@ def serve(home: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]
 
 
 async def user_loop(
-    client: httpx.AsyncClient, token: str, make_path: Any, stop: float, out: list[tuple[float, int]]
+    client: httpx.AsyncClient,
+    token: str,
+    make_path: Any,
+    stop: float,
+    out: list[tuple[float, int]],
+    think: float,
+    rng: random.Random,
 ) -> None:
+    """One user: request, wait for the answer, read it for an exponential think time."""
     headers = {"Authorization": f"Bearer {token}"}
+    if think:
+        await asyncio.sleep(rng.uniform(0, 2 * think))  # users do not click in step
     while time.monotonic() < stop:
         path = make_path()
         t0 = time.perf_counter()
@@ -92,15 +107,25 @@ async def user_loop(
         except httpx.HTTPError:
             status = 0
         out.append((time.perf_counter() - t0, status))
+        if think:
+            await asyncio.sleep(rng.expovariate(1 / think))
 
 
-async def scenario(base: str, tokens: list[str], make_path: Any, seconds: float) -> dict[str, Any]:
+async def scenario(
+    base: str, tokens: list[str], make_path: Any, seconds: float, think: float = 0.0
+) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=len(tokens) + 5, max_keepalive_connections=len(tokens))
     results: list[tuple[float, int]] = []
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         start = time.monotonic()
         stop = start + seconds
-        await asyncio.gather(*(user_loop(client, t, make_path, stop, results) for t in tokens))
+        rngs = [random.Random(i) for i in range(len(tokens))]
+        await asyncio.gather(
+            *(
+                user_loop(client, t, make_path, stop, results, think, r)
+                for t, r in zip(tokens, rngs, strict=True)
+            )
+        )
         elapsed = time.monotonic() - start
     lat = np.array([r[0] for r in results]) * 1000
     errors = sum(1 for r in results if r[1] != 200)
@@ -126,6 +151,12 @@ def main() -> None:
     parser.add_argument("--label", default="")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads per query")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=1000,
+        help="mean think time between a user's requests (exponential); 0 = closed loop",
+    )
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rw-bench-api-"))
@@ -166,7 +197,9 @@ def main() -> None:
         asyncio.run(scenario(base, tokens[:5], scenarios["profile"], 5))  # warm-up
         figures: dict[str, Any] = {}
         for name, make_path in scenarios.items():
-            figures[name] = asyncio.run(scenario(base, tokens, make_path, args.seconds))
+            figures[name] = asyncio.run(
+                scenario(base, tokens, make_path, args.seconds, args.think_ms / 1000)
+            )
             print(name, figures[name], flush=True)
     finally:
         proc.terminate()
@@ -181,6 +214,7 @@ def main() -> None:
         "enterprises": n,
         "users": args.users,
         "seconds": args.seconds,
+        "think_ms_mean": args.think_ms,
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
         "scenarios": figures,

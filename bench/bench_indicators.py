@@ -2,14 +2,18 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_indicators.py --sizes 1000000 [--spark] [--parquet]
+    .venv/bin/python bench/bench_indicators.py --sizes 1000000 [--spark] [--skip-36]
+    .venv/bin/python bench/bench_indicators.py --sizes 5000000 --parquet --skip-36
 
 Builds a warehouse-shaped DuckDB file per size with a fast SQL generator (≈ 60 records per
 enterprise over 2015–2025; ``riskwatch synth`` + ``ingest`` give more realistic data but take
 much longer at 1 M), then measures each step in a child process (time and peak RSS):
 the floor (DuckDB ``count(*), sum(...)`` over every event table once), one month, 36 months
-and optionally Spark one month (checked identical to DuckDB). Writes
-bench/results/indicators-<size>.json and prints a table.
+and optionally Spark one month (checked identical to DuckDB). With ``--parquet`` the
+warehouse tables are first exported to ``<work>/n<size>/parquet/<table>.parquet`` and both
+the floor and the month read those files (``riskwatch indicators --parquet-input``), as for a
+city too large to keep in one DuckDB file. Writes bench/results/indicators-<size>.json
+(``indicators-<size>-parquet.json``) and prints it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from riskwatch.settings import Settings
 from riskwatch.store.warehouse import ensure_schema
 
 HERE = Path(__file__).resolve().parent
@@ -145,18 +150,33 @@ def generate(path: Path, n: int) -> None:
     con.close()
 
 
-def floor_scan(path: Path, threads: int) -> dict[str, float]:
+def floor_scan(path: Path, threads: int, parquet: Path | None = None) -> dict[str, float]:
     """DuckDB reading every event table's key and date once: count(*), sum(date)."""
-    con = duckdb.connect(str(path), read_only=True, config={"threads": threads})
+    if parquet is None:
+        con = duckdb.connect(str(path), read_only=True, config={"threads": threads})
+    else:
+        con = duckdb.connect(config={"threads": threads})
     started = time.perf_counter()
     rows = 0
     for table, (_, col) in EVENTS.items():
         date = f"sum(epoch({col}))" if col else "count(DISTINCT uscc)"
-        r = con.execute(f"SELECT count(*), {date}, count(uscc) FROM {table}").fetchall()
+        src = table if parquet is None else f"read_parquet('{parquet / table}.parquet')"
+        r = con.execute(f"SELECT count(*), {date}, count(uscc) FROM {src}").fetchall()
         rows += int(r[0][0])
     seconds = time.perf_counter() - started
     con.close()
     return {"seconds": round(seconds, 3), "records": rows}
+
+
+def export(path: Path, out: Path) -> float:
+    """Write every warehouse table to ``out/<table>.parquet``; seconds taken."""
+    from riskwatch.store.engines import export_parquet
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(path), read_only=True)
+    export_parquet(con, out)
+    con.close()
+    return round(time.perf_counter() - started, 1)
 
 
 def child(step: str, home: Path, threads: int, extra: list[str]) -> dict[str, float]:
@@ -172,15 +192,13 @@ def child(step: str, home: Path, threads: int, extra: list[str]) -> dict[str, fl
     return {"seconds": round(seconds, 2), "peak_rss_gb": round(max(rss, before) / 1e6, 2), **info}
 
 
-def run_child(step: str, home: Path, threads: int) -> None:
+def run_child(step: str, home: Path, threads: int, parquet: Path | None, memory_limit: str) -> None:
     """Child side: compute and store snapshots (prints a JSON line)."""
     from riskwatch.indicators import month_ends, run
 
-    if step == "one":
-        dates = [dt.date(2025, 6, 30)]
-        result = run(home, dates, threads=threads)
-    elif step == "months36":
-        result = run(home, month_ends("2022-07", "2025-06"), threads=threads)
+    if step in ("one", "months36"):
+        dates = [dt.date(2025, 6, 30)] if step == "one" else month_ends("2022-07", "2025-06")
+        result = run(home, dates, threads=threads, parquet_input=parquet, memory_limit=memory_limit)
     else:  # spark one month
         result = run(home, [dt.date(2025, 6, 30)], engine="spark")
     print(json.dumps({"rows": sum(result.rows.values()), "run_id": result.run_id}))
@@ -195,24 +213,45 @@ def main() -> None:
     ap.add_argument("--skip-36", action="store_true")
     ap.add_argument("--child", default="")
     ap.add_argument("--home", type=Path)
+    ap.add_argument("--parquet", action="store_true", help="read exported Parquet files")
+    ap.add_argument("--parquet-dir", type=Path)
+    ap.add_argument(
+        "--memory-limit",
+        default=Settings().indicators_memory_limit,
+        help="DuckDB memory_limit of the runs (default: the setting's, as the CLI uses)",
+    )
     args = ap.parse_args()
     if args.child:
-        run_child(args.child, args.home, args.threads)
+        run_child(args.child, args.home, args.threads, args.parquet_dir, args.memory_limit)
         return
     for n in (int(s) for s in args.sizes.split(",")):
         home = args.work / f"n{n}"
         home.mkdir(parents=True, exist_ok=True)
         wh = home / "warehouse.duckdb"
         t0 = time.perf_counter()
+        generated = None
         if not wh.exists():
             generate(wh, n)
+            generated = True
         gen = round(time.perf_counter() - t0, 1)
         res: dict[str, object] = {"enterprises": n, "generate_seconds": gen}
-        fl = floor_scan(wh, args.threads)
+        extra = ["--memory-limit", args.memory_limit] if args.memory_limit else []
+        pq_dir = None
+        if args.parquet:
+            pq_dir = home / "parquet"
+            if not (pq_dir / "complaints.parquet").exists():
+                res["export_seconds"] = export(wh, pq_dir)
+            extra += ["--parquet-dir", str(pq_dir)]
+            res["input"] = "parquet"
+        res["memory_limit"] = args.memory_limit or "DuckDB default (80 % of RAM)"
+        res["data"] = (
+            f"warehouse found at {wh}" if generated is None else "bench SQL generator (random)"
+        )
+        fl = floor_scan(wh, args.threads, pq_dir)
         res["floor"] = fl
-        res["one_month"] = child("one", home, args.threads, [])
+        res["one_month"] = child("one", home, args.threads, extra)
         if not args.skip_36:
-            res["months_36"] = child("months36", home, args.threads, [])
+            res["months_36"] = child("months36", home, args.threads, extra)
         if args.spark:
             duck = _snapshot(home)
             res["spark_one_month"] = child("spark", home, args.threads, [])
@@ -222,7 +261,7 @@ def main() -> None:
                 step = res[key]
                 assert isinstance(step, dict)
                 step["ratio_to_floor"] = round(step["seconds"] / max(fl["seconds"], 1e-3), 1)
-        out = HERE / "results" / f"indicators-{n}.json"
+        out = HERE / "results" / f"indicators-{n}{'-parquet' if args.parquet else ''}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(res, indent=2), encoding="utf-8")
         print(json.dumps(res, indent=2))

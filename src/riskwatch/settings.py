@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="DuckDB memory_limit while loading (when memory_limit is unset): "
         "staging of a big table spills to HOME/tmp instead of growing the process",
     )
+    indicators_memory_limit: str = Field(
+        default="8GB",
+        description="DuckDB memory_limit of indicator runs (when memory_limit is unset): "
+        "a 12-month pass at a million enterprises spills to HOME/tmp instead of taking "
+        "most of the machine",
+    )
     batch_rows: int = Field(default=500_000, ge=1000, description="rows per ingest batch")
     database_url: str = Field(
         default="",

@@ -68,7 +68,7 @@ def indicators(
             parquet_input=parquet_input,
             months_per_batch=months_per_batch,
             threads=settings.threads,
-            memory_limit=settings.memory_limit,
+            memory_limit=settings.memory_limit or settings.indicators_memory_limit,
             progress=note,
         )
     console.print(

@@ -98,6 +98,11 @@ class ScoringService:
         self.policy: ClassPolicy = load_policy(class_policy)
         self.catalogue = catalogue or load_catalogue()
 
+    def _engine_limits(self) -> dict[str, Any]:
+        """DuckDB threads and memory cap of indicator runs, from the settings."""
+        s = self.settings
+        return {"threads": s.threads, "memory_limit": s.memory_limit or s.indicators_memory_limit}
+
     def validate(self, as_of: dt.date) -> None:
         """Fail early with a clerk-readable message."""
         if not self.settings.warehouse_path.exists():
@@ -112,7 +117,9 @@ class ScoringService:
         if not todo:
             return
         days = [d for d in month_ends(todo[0], todo[-1]) if f"{d:%Y-%m}" in set(todo)]
-        run_indicators(self.home, days, catalogue=self.catalogue, progress=progress)
+        run_indicators(
+            self.home, days, catalogue=self.catalogue, progress=progress, **self._engine_limits()
+        )
 
     def train(
         self, as_of: dt.date, promote: bool = True, progress: Progress = _noop
@@ -157,7 +164,12 @@ class ScoringService:
         t0 = time.perf_counter()
         if month not in snapshots.list_months(self.home, self.catalogue.fingerprint()):
             run_indicators(
-                self.home, [as_of], engine=engine, catalogue=self.catalogue, progress=progress
+                self.home,
+                [as_of],
+                engine=engine,
+                catalogue=self.catalogue,
+                progress=progress,
+                **self._engine_limits(),
             )
         steps["indicators"] = round(time.perf_counter() - t0, 2)
         trained = None
