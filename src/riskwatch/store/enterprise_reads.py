@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +108,10 @@ def ensure_read_indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
     return made
 
 
-def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    res = cur.execute(sql, list(params))
+def _rows(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict[str, Any]
+) -> list[dict[str, Any]]:
+    res = cur.execute(sql, params if isinstance(params, dict) else list(params))
     names = [d[0] for d in res.description or ()]
     return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
 
@@ -198,17 +202,44 @@ def enterprise(reader: WarehouseReader, prefix: str, uscc: str) -> dict[str, Any
 
 
 def records(reader: WarehouseReader, uscc: str, per_table: int) -> dict[str, list[dict[str, Any]]]:
-    """The records timeline of one enterprise (newest first; the caller checked the scope)."""
-    out = {}
+    """The records timeline of one enterprise (newest first; the caller checked the scope).
+
+    Values are JSON types (dates as ISO strings), as the service sends them.
+    """
     cur = reader.cursor()
-    for table, (date_col, cols) in RECORD_TABLES.items():
-        out[table] = _rows(
-            cur,
-            f"SELECT {cols} FROM {reader.t(table)} WHERE uscc = ? "
-            f"ORDER BY {date_col} DESC NULLS LAST LIMIT ?",
+    if reader.serving_ready and per_table <= RECORDS_PER_TABLE:
+        out: dict[str, list[dict[str, Any]]] = {t: [] for t in RECORD_TABLES}
+        found = cur.execute(
+            "SELECT t, j FROM serving.s_records WHERE uscc = ? AND n <= ? ORDER BY t, n",
             [uscc, per_table],
-        )
-    return out
+        ).fetchall()
+        for table, doc in found:
+            out[table].append(dict(zip(_COLUMNS[table], json.loads(doc), strict=True)))
+        return out
+    return {
+        table: [
+            {k: _plain(v) for k, v in row.items()}
+            for row in _rows(
+                cur,
+                f'SELECT {cols} FROM "{table}" WHERE uscc = ? '
+                f"ORDER BY {date_col} DESC NULLS LAST LIMIT ?",
+                [uscc, per_table],
+            )
+        ]
+        for table, (date_col, cols) in RECORD_TABLES.items()
+    }
+
+
+_COLUMNS = {t: [c.strip() for c in cols.split(",")] for t, (_d, cols) in RECORD_TABLES.items()}
+
+
+def _plain(value: Any) -> Any:
+    """A value as ``to_json`` writes it: dates as ISO strings, decimals as numbers."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
 
 
 def links(
@@ -256,40 +287,34 @@ def links(
 
 
 def direct_links(reader: WarehouseReader, prefix: str, uscc: str) -> list[dict[str, Any]]:
-    """Persons and enterprises one step from ``uscc`` (point lookups on the uscc indexes).
-
-    Enterprises on the other side appear only when the scope covers them.
-    """
-    cur, t = reader.cursor(), reader.t
-    out = _rows(
-        cur,
-        "SELECT 'P' AS other_kind, legal_rep_id AS other, '法定代表人' AS role, "
-        f"legal_rep_name AS other_name FROM {t('enterprises')} WHERE uscc = ? "
-        f"AND legal_rep_id IS NOT NULL UNION ALL SELECT 'P', person_id, role, name "
-        f"FROM {t('officers')} WHERE uscc = ? "
-        "UNION ALL SELECT CASE WHEN holder_type = '企业' THEN 'E' ELSE 'P' END, holder_id, "
-        f"'股东', holder_name FROM {t('investments')} WHERE uscc = ?",
-        [uscc, uscc, uscc],
+    """Persons and enterprises one step from ``uscc``, in one query (point lookups on the
+    uscc-sorted copies). Enterprises on the other side appear only when the scope covers
+    them, with their names."""
+    t = reader.t
+    rows = _rows(
+        reader.cursor(),
+        f"""
+        WITH l AS (
+          SELECT 0 AS o, 'P' AS other_kind, legal_rep_id AS other, '法定代表人' AS role,
+                 legal_rep_name AS other_name
+            FROM {t("enterprises")} WHERE uscc = $u AND legal_rep_id IS NOT NULL
+          UNION ALL SELECT 1, 'P', person_id, role, name FROM {t("officers")} WHERE uscc = $u
+          UNION ALL SELECT 2, CASE WHEN holder_type = '企业' THEN 'E' ELSE 'P' END, holder_id,
+                 '股东', holder_name FROM {t("investments")} WHERE uscc = $u
+          UNION ALL SELECT 3, 'E', uscc, '对外投资', NULL
+            FROM {t("investments_by_holder")} WHERE holder_id = $u),
+        named AS (
+          SELECT uscc, name, region_code FROM {t("enterprises")}
+          WHERE uscc IN (SELECT other FROM l WHERE other_kind = 'E'))
+        SELECT $u AS uscc, l.other_kind, l.other, l.role,
+               CASE WHEN l.other_kind = 'E' THEN n.name ELSE l.other_name END AS other_name
+        FROM l LEFT JOIN named n ON l.other_kind = 'E' AND n.uscc = l.other
+        WHERE l.other_kind = 'P'
+           OR (n.uscc IS NOT NULL AND starts_with(coalesce(n.region_code, ''), $p))
+        ORDER BY l.o, l.role, l.other""",
+        {"u": uscc, "p": prefix},
     )
-    out += _rows(
-        cur,
-        "SELECT 'E' AS other_kind, uscc AS other, '对外投资' AS role, NULL AS other_name "
-        f"FROM {t('investments_by_holder')} WHERE holder_id = ?",
-        [uscc],
-    )
-    kept = []
-    for link in out:
-        if link["other_kind"] == "E":
-            found = _rows(
-                cur,
-                f"SELECT name, region_code FROM {t('enterprises')} WHERE uscc = ?",
-                [link["other"]],
-            )
-            if not found or not str(found[0]["region_code"] or "").startswith(prefix):
-                continue
-            link["other_name"] = found[0]["name"]
-        kept.append({"uscc": uscc, **link})
-    return kept
+    return rows
 
 
 def stats_enterprises(cur: duckdb.DuckDBPyConnection, prefix: str, by: str) -> list[dict[str, Any]]:
@@ -477,6 +502,24 @@ def leaf_sql(name: str, op: str, as_of: dt.date) -> str:
     return "(" + template.replace("{f}", field_sql(name, as_of)) + ")"
 
 
+SERVING_ROW_GROUP = 8192
+"""Rows per row group of the serving copies: a point lookup reads one group, so small
+groups make it cheap (DuckDB's default, 122,880, costs about a millisecond a lookup)."""
+
+RECORDS_PER_TABLE = 100
+"""Newest records of each kind kept per enterprise in the timeline copy."""
+
+SERVING_LAYOUT = "3"
+"""Bumped when the copies change shape: copies of another layout are rebuilt."""
+
+
+def _attach_serving(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    path = str(home / "serving.duckdb").replace("'", "''")
+    con.execute(
+        f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE, ROW_GROUP_SIZE {SERVING_ROW_GROUP})"
+    )
+
+
 def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | None:
     """A uscc-indexed copy of a month's indicator snapshot in ``serving.duckdb``.
 
@@ -494,8 +537,7 @@ def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | Non
     with reader.lock:
         if name not in reader.serving_tables:
             con = reader.cursor()
-            path = str(home / "serving.duckdb").replace("'", "''")
-            con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
+            _attach_serving(con, home)
             exists = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'serving' "
                 "AND table_name = ?",
@@ -534,8 +576,21 @@ _COPIES: list[tuple[str, str, str, str]] = [
     ("officers", "officers", "uscc", "uscc, person_id, role, name"),
     ("investments", "investments", "uscc", "uscc, holder_type, holder_id, holder_name"),
     ("investments_by_holder", "investments", "holder_id", "uscc, holder_id"),
-    *((t, t, "uscc", f"uscc, {cols}") for t, (_d, cols) in RECORD_TABLES.items()),
 ]
+
+
+def _timeline_sql() -> str:
+    """Every enterprise's newest records of each kind as JSON arrays of the columns, sorted
+    by uscc: a profile reads its whole timeline with one lookup instead of one per table."""
+    parts = []
+    for table, (date_col, cols) in RECORD_TABLES.items():
+        parts.append(
+            f"SELECT uscc, '{table}' AS t, row_number() OVER (PARTITION BY uscc "
+            f"ORDER BY {date_col} DESC NULLS LAST) AS n, "
+            f'CAST(json_array({cols}) AS VARCHAR) AS j FROM "{table}" '
+            f"WHERE uscc IS NOT NULL QUALIFY n <= {RECORDS_PER_TABLE}"
+        )
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY uscc, t, n"
 
 
 def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> bool:
@@ -549,15 +604,14 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
     """
     with reader.lock:
         con = reader.cursor()
-        path = str(home / "serving.duckdb").replace("'", "''")
-        con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
+        _attach_serving(con, home)
         con.execute(
             "CREATE TABLE IF NOT EXISTS serving.meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
         mark = con.execute(
             "SELECT count(*) || '/' || coalesce(max(applied_at)::VARCHAR, '') FROM load_files"
         ).fetchone()
-        fingerprint = str(mark[0]) if mark else ""
+        fingerprint = f"{SERVING_LAYOUT}:{mark[0] if mark else ''}"
         have = con.execute("SELECT value FROM serving.meta WHERE key = 'records'").fetchone()
         if have and have[0] == fingerprint and not force:
             reader.serving_ready = True
@@ -568,6 +622,9 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
                 f"CREATE OR REPLACE TABLE serving.s_{name} AS "
                 f'SELECT {cols} FROM "{source}" ORDER BY {key}'
             )
+        con.execute(f"CREATE OR REPLACE TABLE serving.s_records AS {_timeline_sql()}")
+        for table in RECORD_TABLES:  # copies of an earlier layout
+            con.execute(f"DROP TABLE IF EXISTS serving.s_{table}")
         con.execute("INSERT OR REPLACE INTO serving.meta VALUES ('records', ?)", [fingerprint])
         reader.serving_ready = True
         return True
@@ -592,8 +649,7 @@ def _class_table(reader: WarehouseReader, home: Path) -> str | None:
         return name
     with reader.lock:
         con = reader.cursor()
-        path = str(home / "serving.duckdb").replace("'", "''")
-        con.execute(f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE)")
+        _attach_serving(con, home)
         con.execute(
             f"CREATE TABLE IF NOT EXISTS serving.{name} AS SELECT uscc, month, region_code, "
             "industry_code, class, score, probability, model_version, reasons, overrides "
