@@ -93,3 +93,24 @@ def test_records_are_capped_per_kind(served: tuple[reads.WarehouseReader, Path])
     assert len(got["complaints"]) == 3
     dates = [r["received_on"] for r in got["complaints"]]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_paging_through_a_filter_counts_it_once(served: tuple[reads.WarehouseReader, Path]) -> None:
+    reader, _home = served
+    cur = reader.cursor()
+    query = reads.ListQuery(status="存续")
+    (expected,) = cur.execute("SELECT count(*) FROM enterprises WHERE status = '存续'").fetchone()
+    total, rows = reads.list_enterprises(cur, "41", query, 10, 0, reader)
+    assert total == expected and len(rows) == 10
+    assert list(reader.counts.values()) == [expected]
+    # the next page reads the remembered total: prove it by planting a wrong one
+    key = next(iter(reader.counts))
+    reader.counts[key] = -1
+    total2, rows2 = reads.list_enterprises(cur, "41", query, 10, 10, reader)
+    assert total2 == -1 and {r["uscc"] for r in rows2}.isdisjoint({r["uscc"] for r in rows})
+    # another filter is counted on its own; a load forgets every total
+    other, _ = reads.list_enterprises(cur, "41", reads.ListQuery(status="注销"), 10, 0, reader)
+    assert len(reader.counts) == 2 and other != expected
+    reads.invalidate_serving(reader)
+    assert not reader.counts
+    assert reads.list_enterprises(cur, "41", query, 10, 0, reader)[0] == expected

@@ -135,7 +135,9 @@ class EnterpriseService:
     ) -> dict[str, Any]:  # fmt: skip
         """A page of enterprises within the caller's scope."""
         limit, offset = _page(limit, offset)
-        total, rows = reads.list_enterprises(self.reader.cursor(), who.prefix, query, limit, offset)
+        total, rows = reads.list_enterprises(
+            self.reader.cursor(), who.prefix, query, limit, offset, self.reader
+        )
         self._audit(who, action, None, total=total, offset=offset, rows=len(rows),
                     filters=_describe(query))  # fmt: skip
         if who.fields is None or who.fields & {"class", "score", "month"}:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -73,6 +74,32 @@ class WarehouseReader:
         self.lock = threading.Lock()  # held while building serving copies
         self.serving_tables: set[str] = set()
         self.serving_ready = False
+        self.counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
+        """Totals of recent list filters: paging through one filter counts it once. The
+        warehouse changes only by loads in this process, which clear it."""
+        self.counts_lock = threading.Lock()
+
+    COUNTS_KEPT = 4096
+
+    def cached_count(self, key: tuple[str, tuple[Any, ...]]) -> int | None:
+        """The remembered total of a list filter, if any."""
+        with self.counts_lock:
+            total = self.counts.get(key)
+            if total is not None:
+                self.counts.move_to_end(key)
+            return total
+
+    def remember_count(self, key: tuple[str, tuple[Any, ...]], total: int) -> None:
+        """Remember a list filter's total (the oldest are forgotten past ``COUNTS_KEPT``)."""
+        with self.counts_lock:
+            self.counts[key] = total
+            while len(self.counts) > self.COUNTS_KEPT:
+                self.counts.popitem(last=False)
+
+    def forget_counts(self) -> None:
+        """After a load: every remembered total may be wrong."""
+        with self.counts_lock:
+            self.counts.clear()
 
     def t(self, table: str) -> str:
         """Where to read ``table`` for point lookups: its uscc-sorted copy when current."""
@@ -157,11 +184,23 @@ def _where(prefix: str, query: ListQuery) -> tuple[str, list[Any]]:
 
 
 def list_enterprises(
-    cur: duckdb.DuckDBPyConnection, prefix: str, query: ListQuery, limit: int, offset: int
+    cur: duckdb.DuckDBPyConnection,
+    prefix: str,
+    query: ListQuery,
+    limit: int,
+    offset: int,
+    reader: WarehouseReader | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """A page of enterprises within the scope, and the total matching."""
+    """A page of enterprises within the scope, and the total matching (remembered by
+    ``reader`` when given, so the next page of the same filter does not count again)."""
     where, params = _where(prefix, query)
-    total = cur.execute(f"SELECT count(*) FROM enterprises e WHERE {where}", params).fetchone()
+    key = (where, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    total = None if reader is None else reader.cached_count(key)
+    if total is None:
+        found = cur.execute(f"SELECT count(*) FROM enterprises e WHERE {where}", params).fetchone()
+        total = int(found[0]) if found else 0
+        if reader is not None:
+            reader.remember_count(key, total)
     order = SORTS.get(query.sort, "uscc")
     rows = _rows(
         cur,
@@ -169,7 +208,7 @@ def list_enterprises(
         "LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return (int(total[0]) if total else 0), rows
+    return total, rows
 
 
 def export_enterprises(
@@ -617,6 +656,7 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
             reader.serving_ready = True
             return False
         reader.serving_ready = False
+        reader.forget_counts()
         for name, source, key, cols in _COPIES:
             con.execute(
                 f"CREATE OR REPLACE TABLE serving.s_{name} AS "
@@ -633,6 +673,7 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
 def invalidate_serving(reader: WarehouseReader) -> None:
     """Read the warehouse itself until :func:`build_serving` runs again (after a load)."""
     reader.serving_ready = False
+    reader.forget_counts()
 
 
 # -- classes (issue 4's monthly output, Parquet under home/classes) ----------------------
