@@ -45,12 +45,15 @@ def list_alerts(
     services: ServicesDep,
     state: Annotated[str | None, Query(max_length=16)] = None,
     rule: Annotated[str | None, Query(max_length=64)] = None,
+    uscc: Annotated[str | None, Query(max_length=18)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Alerts on enterprises in your region, newest first."""
+    """Alerts on enterprises in your region (or on one of them), newest first."""
     with service_session(services.settings) as s:
-        total, rows = scoped.scoped_alerts(s, who.prefix, state, rule, limit, offset)
+        total, rows = scoped.scoped_alerts(
+            s, who.prefix, state, rule, limit, offset, uscc.strip().upper() if uscc else None
+        )
         items = [cases.AlertView.model_validate(r).model_dump(mode="json") | {"uscc": r.uscc,
                  "case_id": r.case_id} for r in rows]  # fmt: skip
     audit.record(services.settings, services.service, who.name, "alerts.list", None,

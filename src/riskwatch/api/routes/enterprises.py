@@ -11,7 +11,10 @@ from fastapi.responses import FileResponse
 from riskwatch.api.deps import Analyst, CurrentUser, Services, ServicesDep, Staff
 from riskwatch.api.schemas import Page
 from riskwatch.auth.scope import Principal
+from riskwatch.services import cases
 from riskwatch.store.enterprise_reads import ListQuery
+from riskwatch.store.models import audit as scoped
+from riskwatch.store.models.users import service_session
 
 router = APIRouter(prefix="/api", tags=["enterprises"])
 
@@ -110,10 +113,21 @@ def send_export(
 
 @router.get("/enterprises/{uscc}")
 def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    """Profile: basics, class, indicators by dimension, records timeline, relations, tags."""
+    """Profile: basics, class, indicators by dimension, records timeline, relations, tags,
+    and the enterprise's alerts (newest 50, with their cases)."""
     profile = services.enterprises.profile(who, uscc)
     if not who.is_partner:
         profile["tags"] = services.tags.on(uscc.upper())
+        with service_session(services.settings) as s:
+            total, rows = scoped.scoped_alerts(s, who.prefix, None, None, 50, 0, uscc.upper())
+            profile["alerts"] = {
+                "total": total,
+                "items": [
+                    cases.AlertView.model_validate(r).model_dump(mode="json", exclude={"evidence"})
+                    | {"case_id": r.case_id, "department": r.department}
+                    for r in rows
+                ],
+            }
     return profile
 
 

@@ -154,12 +154,20 @@ def scoped_cases(
 
 
 def scoped_alerts(
-    session: Session, prefix: str, state: str | None, rule: str | None, limit: int, offset: int
+    session: Session,
+    prefix: str,
+    state: str | None,
+    rule: str | None,
+    limit: int,
+    offset: int,
+    uscc: str | None = None,
 ) -> tuple[int, list[Any]]:
-    """Alerts on enterprises in the region prefix, newest first."""
+    """Alerts on enterprises in the region prefix (one enterprise's when given), newest first."""
     from riskwatch.store.models.cases import Alert, Case
 
     where: list[Any] = [Case.region_code.startswith(prefix)] if prefix else []
+    if uscc:
+        where.append(Alert.uscc == uscc)
     if state:
         where.append(Alert.state == state)
     if rule:
