@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskwatch.indicators import compute, load_catalogue, load_snapshot, month_ends, run
+from riskwatch.services.ingest import IngestService
+from riskwatch.settings import Settings
+from riskwatch.store import snapshots
 from riskwatch.store.warehouse import open_warehouse
+from riskwatch.synth.city import SynthConfig, generate
 from tests.integration.test_indicators_cases import build_warehouse
 
 # ibis 12 still calls DuckDB 2.0's deprecated Arrow fetchers; nothing to fix on our side.
@@ -168,3 +172,59 @@ def test_run_writes_snapshots_manifest_and_quality(warehouse: Path, tmp_path: Pa
     again = run(home, [dt.date(2025, 3, 31)], catalogue=CAT)
     assert len(list((home / "indicators/month=2025-03").glob("part-*.parquet"))) == 1
     assert again.run_id != result.run_id
+
+
+def _snapshot_rows(home: Path, month: str) -> list[dict[str, object]]:
+    return sorted(load_snapshot(home, month).to_pylist(), key=lambda r: str(r["uscc"]))
+
+
+def test_passes_over_buckets_of_enterprises_equal_one_pass(warehouse: Path, tmp_path: Path) -> None:
+    dates = month_ends("2025-02", "2025-04")
+    homes = {}
+    for label, per_pass in (("one", 10**9), ("many", 4)):  # 4 rows a pass: 4 buckets
+        home = tmp_path / label
+        home.mkdir()
+        (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+        result = run(home, dates, catalogue=CAT, grid_rows_per_pass=per_pass)
+        homes[label] = (home, result)
+    one, many = homes["one"], homes["many"]
+    assert one[1].rows == many[1].rows
+    for month in ("2025-02", "2025-03", "2025-04"):
+        assert _snapshot_rows(many[0], month) == _snapshot_rows(one[0], month)
+    parts = list((many[0] / "indicators/month=2025-03").glob("part-*.parquet"))
+    assert len(parts) > 1  # written in several passes, read as one month
+
+
+@pytest.mark.slow
+def test_buckets_on_a_synthetic_city(tmp_path: Path) -> None:
+    generate(
+        SynthConfig(enterprises=1500, as_of=dt.date(2025, 6, 30), seed=11, out=tmp_path / "city",
+                    format="parquet")
+    )  # fmt: skip
+    cfg = Settings(home=tmp_path / "h1", batch_rows=5000)
+    IngestService(cfg).run(tmp_path / "city")
+    other = tmp_path / "h2"
+    other.mkdir()
+    (other / "warehouse.duckdb").write_bytes(cfg.warehouse_path.read_bytes())
+    dates = month_ends("2025-01", "2025-06")
+    run(cfg.home, dates, grid_rows_per_pass=10**9)
+    run(other, dates, grid_rows_per_pass=2500, months_per_batch=4)
+    for month in ("2025-01", "2025-04", "2025-06"):
+        a, b = _snapshot_rows(cfg.home, month), _snapshot_rows(other, month)
+        assert len(a) > 1000 and a == b
+
+
+def test_a_rerun_ignores_what_an_interrupted_run_left(warehouse: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+    dates = month_ends("2025-02", "2025-03")
+    first = run(home, dates, catalogue=CAT)
+    # an interrupted run of the same months left a staged file behind
+    leftover = snapshots.staging_dir(home, first.run_id) / "batch=0-0" / "month=2025-03"
+    leftover.mkdir(parents=True)
+    part = next((home / "indicators/month=2025-03").glob("part-*.parquet"))
+    (leftover / "data_0.parquet").write_bytes(part.read_bytes())
+    again = run(home, dates, catalogue=CAT)
+    assert again.run_id == first.run_id and again.rows == first.rows
+    assert load_snapshot(home, "2025-03").num_rows == first.rows["2025-03"]

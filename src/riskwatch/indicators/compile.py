@@ -49,14 +49,28 @@ def _grid(as_of: Sequence[dt.date]) -> ir.Table:
     )
 
 
+def in_bucket(uscc: ir.StringValue, bucket: tuple[int, int]) -> ir.BooleanValue:
+    """Whether an enterprise falls in bucket ``(b, n)`` of ``n`` (by the engine's hash)."""
+    b, n = bucket
+    return ((uscc.hash() % n) + n) % n == b  # Spark's hash is signed
+
+
 def _running(
     catalogue: Catalogue,
     src: Mapping[str, ir.Table],
     as_of: Sequence[dt.date],
     atoms: Mapping[str, Sequence[Atom]],
+    bucket: tuple[int, int] | None = None,
 ) -> ir.Table:
-    """Enterprises alive at each as-of with the running value of every atom."""
+    """Enterprises alive at each as-of (of one bucket, if given) with the running value of
+    every atom."""
     days = [day_of(d) for d in as_of]
+    if bucket is not None and bucket[1] > 1:
+        src = {
+            name: t.filter(in_bucket(t.uscc, bucket)) if name in atoms or name == "enterprises"
+            else t
+            for name, t in src.items()
+        }  # fmt: skip
     ent = src["enterprises"]
     live = ent.filter(
         (ent.established_on <= max(days))
@@ -174,12 +188,60 @@ def _flags(
     )
 
 
+def build_peers(
+    catalogue: Catalogue,
+    tables: Mapping[str, ir.Table],
+    as_of: Sequence[dt.date],
+    *,
+    cache: Cache | None = None,
+) -> list[ir.Table]:
+    """The related-party columns of a batch of as-of dates, for every enterprise.
+
+    Per link (address, legal representative, shareholder): ``uscc, _idx, _p_<link>,
+    _b_<link>_<flag>…``. Materialised with ``cache`` when given, so that the passes over
+    the buckets of enterprises (:func:`build_batch`) read them instead of recomputing.
+    """
+    inds = catalogue.enabled()
+    peers = [i for i in inds if i.template in PEER_TEMPLATES]
+    if not peers:
+        return []
+    src = prepare_sources(catalogue, tables, [day_of(d) for d in as_of])
+    refs = sorted({r for i in peers for r in i.of})
+    flags = _flags(catalogue, src, as_of, refs)
+    if flags is None:
+        atoms = all_atoms(catalogue)
+        g = _running(catalogue, src, as_of, atoms)
+        cols = _event_columns(catalogue, g)
+        g = g.mutate(**cols)
+        flags = g.select(
+            "uscc", IDX, "_g", **{flag_name(r): (g[r] > 0).cast("int64") for r in refs}
+        )
+    if cache is not None:
+        flags = cache(flags)
+    out = []
+    for pc in peer_columns(peers, flags, src):
+        out.append(cache(pc) if cache is not None else pc)
+    return out
+
+
+def _event_columns(catalogue: Catalogue, t: ir.Table) -> dict[str, ir.Value]:
+    cols: dict[str, ir.Value] = {}
+    for ind in catalogue.enabled():
+        if ind.template in EVENT_TEMPLATES:
+            cols[ind.id] = _event_value(ind, t)
+        elif ind.template not in PEER_TEMPLATES and ind.source is not None:
+            cols[ind.id] = _attribute_value(ind, t)
+    return cols
+
+
 def build_batch(
     catalogue: Catalogue,
     tables: Mapping[str, ir.Table],
     as_of: Sequence[dt.date],
     *,
     cache: Cache | None = None,
+    peers: Sequence[ir.Table] | None = None,
+    bucket: tuple[int, int] | None = None,
 ) -> ir.Table:
     """The snapshot rows of a batch of as-of dates as one Ibis expression.
 
@@ -193,7 +255,14 @@ def build_batch(
         Sorted, distinct as-of dates (month ends for monthly runs).
     cache
         Materialises an intermediate table (``Table.cache`` on the backend); used for the
-        related-party flags, which are read several times.
+        related-party columns, which are read several times.
+    peers
+        The related-party columns from :func:`build_peers` for these dates (computed here
+        when not given).
+    bucket
+        ``(b, n)``: only the enterprises of bucket ``b`` of ``n`` (by hash of the uscc).
+        A pass over one bucket holds a fraction of the (enterprise × month) grid; the union
+        of the ``n`` passes is the whole batch.
 
     Returns
     -------
@@ -207,32 +276,19 @@ def build_batch(
     src = prepare_sources(catalogue, tables, days)
     inds = catalogue.enabled()
     atoms = all_atoms(catalogue)
-    t = _running(catalogue, src, as_of, atoms)
-    cols: dict[str, ir.Value] = {}
-    for ind in inds:
-        if ind.template in EVENT_TEMPLATES:
-            cols[ind.id] = _event_value(ind, t)
-        elif ind.template not in PEER_TEMPLATES and ind.source is not None:
-            cols[ind.id] = _attribute_value(ind, t)
-    t = t.mutate(**cols)
-    peers = [i for i in inds if i.template in PEER_TEMPLATES]
-    if peers:
-        refs = sorted({r for i in peers for r in i.of})
-        flags = _flags(catalogue, src, as_of, refs) if cache is not None else None
-        if flags is None:
-            flags = t.select(
-                "uscc", IDX, "_g", **{flag_name(r): (t[r] > 0).cast("int64") for r in refs}
-            )
-        if cache is not None:
-            flags = cache(flags)
-        for pc in peer_columns(peers, flags, src):
-            if cache is not None:
-                pc = cache(pc)
+    t = _running(catalogue, src, as_of, atoms, bucket)
+    t = t.mutate(**_event_columns(catalogue, t))
+    peer_inds = [i for i in inds if i.template in PEER_TEMPLATES]
+    if peer_inds:
+        pcs = (
+            list(peers) if peers is not None else build_peers(catalogue, tables, as_of, cache=cache)
+        )
+        for pc in pcs:
             j = t.left_join(pc, ["uscc", IDX])
             t = j.select(
                 *[t[c] for c in t.columns], *[pc[c] for c in pc.columns if c not in ("uscc", IDX)]
             )
-        t = t.mutate(**{ind.id: peer_value(ind, t) for ind in peers})
+        t = t.mutate(**{ind.id: peer_value(ind, t) for ind in peer_inds})
     for ind in inds:
         if ind.id not in t.columns:
             known = {i.id: t[i.id] for i in inds if i.id in t.columns}

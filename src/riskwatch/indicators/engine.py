@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,8 +17,8 @@ import pyarrow as pa
 from riskwatch import __version__
 from riskwatch.errors import InputError, NotFoundError
 from riskwatch.indicators.catalogue import Catalogue, load_catalogue
-from riskwatch.indicators.compile import build_batch
-from riskwatch.indicators.quality import quality_report
+from riskwatch.indicators.compile import build_batch, build_peers
+from riskwatch.indicators.quality import ColumnStats, month_stats, report_of
 from riskwatch.store import snapshots
 from riskwatch.store.engines import IbisSession, duckdb_session, parquet_session
 
@@ -98,6 +99,21 @@ def compute(
     return table.sort_by([("as_of", "ascending"), ("uscc", "ascending")])
 
 
+GRID_ROWS_PER_PASS = 6_000_000
+_BUCKET_PLACEHOLDER = 918_273_645_546_372_819
+
+
+def _gather(stage: Path) -> None:
+    """Move every pass's ``batch=…/month=M/*.parquet`` into ``stage/month=M/``."""
+    for batch in sorted(stage.glob("batch=*")):
+        for part in batch.glob("month=*"):
+            target = stage / part.name
+            target.mkdir(exist_ok=True)
+            for f in sorted(part.glob("*.parquet")):
+                f.replace(target / f"{batch.name.split('=', 1)[1]}-{f.name}")
+        shutil.rmtree(batch)
+
+
 @contextmanager
 def _session(session: IbisSession | Any) -> Iterator[IbisSession]:
     if isinstance(session, IbisSession):
@@ -129,6 +145,7 @@ def run(
     catalogue: Catalogue | None = None,
     parquet_input: Path | None = None,
     months_per_batch: int = 12,
+    grid_rows_per_pass: int = GRID_ROWS_PER_PASS,
     threads: int = 0,
     memory_limit: str = "",
     progress: Progress | None = None,
@@ -150,6 +167,10 @@ def run(
         Read one Parquet file/folder per table from here instead of the warehouse.
     months_per_batch
         As-of dates computed in one pass over the records (memory grows with it).
+    grid_rows_per_pass
+        DuckDB: the enterprises are split into buckets so that one pass holds about this
+        many (enterprise × month) rows; memory grows with it, and past what fits, spilling
+        costs far more than the extra passes.
     threads, memory_limit
         DuckDB settings (0 / empty: DuckDB defaults).
     progress
@@ -170,15 +191,34 @@ def run(
     with _open(home, engine, parquet_input, threads, memory_limit) as session:
         rid = run_id_for(cat, dates, session.data_fingerprint)
         stage = snapshots.staging_dir(home, rid)
+        shutil.rmtree(stage, ignore_errors=True)  # what an interrupted run of it left
         batches = [dates[i : i + months_per_batch] for i in range(0, len(dates), months_per_batch)]
+        alive = int(session.tables["enterprises"].count().execute())
         for i, batch in enumerate(batches):
             note(f"indicators {batch[0]:%Y-%m}…{batch[-1]:%Y-%m}", i, len(batches))
-            expr = build_batch(cat, session.tables, batch, cache=session.cache)
-            session.write_partitioned(expr, stage / f"batch={i}", "month")
+            n = 1 if engine == "spark" else -(-alive * len(batch) // max(grid_rows_per_pass, 1))
+            peers = build_peers(cat, session.tables, batch, cache=session.cache)
+            if n <= 1:
+                expr = build_batch(cat, session.tables, batch, cache=session.cache, peers=peers)
+                session.write_partitioned(expr, stage / f"batch={i}-0", "month")
+            else:
+                # one expression and one compilation for all buckets: the bucket number is a
+                # placeholder literal in the SQL (building and compiling take seconds)
+                expr = build_batch(
+                    cat, session.tables, batch, cache=session.cache, peers=peers,
+                    bucket=(_BUCKET_PLACEHOLDER, n),
+                )  # fmt: skip
+                sql = session.compile(expr)
+                if str(_BUCKET_PLACEHOLDER) not in sql:
+                    raise RuntimeError("bucket placeholder missing from the compiled SQL")
+                for b in range(n):
+                    session.write_sql_partitioned(
+                        sql.replace(str(_BUCKET_PLACEHOLDER), str(b)),
+                        stage / f"batch={i}-{b}",
+                        "month",
+                    )
             session.release()
-        for i in range(len(batches)):
-            for part in (stage / f"batch={i}").glob("month=*"):
-                part.replace(stage / part.name)
+        _gather(stage)
         rows = snapshots.publish(home, rid)
         note("indicators", len(batches), len(batches))
     result = RunResult(rid, engine, cat.config_version, months, rows, 0.0)
@@ -207,24 +247,34 @@ def run(
 
 def _write_reports(home: Path, cat: Catalogue, result: RunResult, note: Progress) -> None:
     ids = [i.id for i in cat.outputs()]
-    previous: pa.Table | None = None
+    previous: dict[str, ColumnStats] | None = None
+    previous_month: str | None = None
     for k, month in enumerate(result.months):
         note("quality", k, len(result.months))
         if previous is None:
-            previous = _previous_snapshot(home, month, ids)
-        current = snapshots.load_snapshot(home, month, columns=ids)
-        report = quality_report(current, ids, previous, month=month)
+            prev_table = _previous_snapshot(home, month, ids)
+            if prev_table is not None:
+                previous = month_stats(prev_table, ids)
+                previous_month = _month_before(month)
+        # each month's figures are computed once and serve as the next month's "previous"
+        table = snapshots.load_snapshot(home, month, columns=ids)
+        current = month_stats(table, ids, previous)
+        report = report_of(current, table.num_rows, month=month, previous_month=previous_month)
+        del table
         report["run_id"] = result.run_id
         snapshots.write_month_json(home, month, "quality", report)
         result.drifting[month] = report["drifting"]
-        previous = current
+        previous, previous_month = current, month
+
+
+def _month_before(month: str) -> str:
+    y, m = parse_month(month)
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
 
 
 def _previous_snapshot(home: Path, month: str, ids: list[str]) -> pa.Table | None:
-    y, m = parse_month(month)
-    prev = f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
     try:
-        return snapshots.load_snapshot(home, prev, columns=ids)
+        return snapshots.load_snapshot(home, _month_before(month), columns=ids)
     except NotFoundError:
         return None
 

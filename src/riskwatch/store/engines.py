@@ -91,9 +91,18 @@ class IbisSession:
                         part.drop_columns([partition]), d / f"data_{i}.parquet", compression="zstd"
                     )
             return
+        self.write_sql_partitioned(self._sql(expr), out, partition)
+
+    def compile(self, expr: ir.Table) -> str:
+        """The SQL of an expression on this (DuckDB) session."""
+        return self._sql(expr)
+
+    def write_sql_partitioned(self, sql: str, out: Path, partition: str) -> None:
+        """DuckDB: write the result of compiled SQL as hive-partitioned Parquet."""
+        out.mkdir(parents=True, exist_ok=True)
         target = str(out).replace("'", "''")
         self.con.execute(
-            f"COPY ({self._sql(expr)}) TO '{target}' "
+            f"COPY ({sql}) TO '{target}' "
             f"(FORMAT parquet, PARTITION_BY ({partition}), COMPRESSION zstd, "
             f"COMPRESSION_LEVEL 1, OVERWRITE_OR_IGNORE)"
         ).fetchall()

@@ -2,7 +2,7 @@
 
 Layout under ``$RISKWATCH_HOME/indicators/``::
 
-    month=2025-06/part-<run_id>.parquet   one row per enterprise alive at as-of
+    month=2025-06/part-<run_id>-NNNNN.parquet   one row per enterprise alive at as-of
     month=2025-06/_manifest.json          the run that wrote the month (run id, versions)
     month=2025-06/_quality.json           coverage, distribution, PSI vs previous month
     _runs/<run_id>.json                   the run manifest (all months of the run)
@@ -42,10 +42,11 @@ def staging_dir(home: Path, run_id: str) -> Path:
 
 
 def publish(home: Path, run_id: str) -> dict[str, int]:
-    """Move a run's staged partitions into place (one part per month); rows per month.
+    """Move a run's staged partitions into place; rows per month.
 
-    Each staged ``month=YYYY-MM/`` folder becomes ``part-<run_id>.parquet`` (several staged
-    files are merged) and the month's older parts are removed.
+    Each staged ``month=YYYY-MM/`` folder's files become ``part-<run_id>-NNNNN.parquet``
+    (a run may write a month in several passes) and the month's parts of other runs are
+    removed.
     """
     stage = staging_dir(home, run_id)
     rows: dict[str, int] = {}
@@ -54,19 +55,14 @@ def publish(home: Path, run_id: str) -> dict[str, int]:
         files = sorted(d.glob("*.parquet"))
         target_dir = month_dir(home, month)
         target_dir.mkdir(parents=True, exist_ok=True)
-        final = target_dir / f"part-{run_id}.parquet"
-        if len(files) == 1:
-            files[0].replace(final)
-        else:
-            tmp = target_dir / f".part-{run_id}.parquet.tmp"
-            schema = pq.read_schema(files[0])
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
-                for f in files:
-                    w.write_table(pq.read_table(f, schema=schema))
-            tmp.replace(final)
-        rows[month] = pq.ParquetFile(final).metadata.num_rows
+        finals = []
+        for i, f in enumerate(files):
+            final = target_dir / f"part-{run_id}-{i:05d}.parquet"
+            f.replace(final)
+            finals.append(final)
+        rows[month] = sum(pq.ParquetFile(f).metadata.num_rows for f in finals)
         for old in target_dir.glob("part-*.parquet"):
-            if old != final:
+            if old not in finals:
                 old.unlink()
     shutil.rmtree(stage, ignore_errors=True)
     return rows
