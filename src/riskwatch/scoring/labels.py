@@ -128,6 +128,7 @@ def labelled_set(
         ensure_months(missing)
         have = set(snapshots.list_months(home, catalogue_fingerprint))
     parts = []
+    by_month = rows.groupby("month")["uscc"].unique()
     for m in months:
         if m not in have:
             continue
@@ -135,8 +136,11 @@ def labelled_set(
             snap = load_snapshot(home, m)
         except NotFoundError:
             continue
-        ids = pc.is_in(snap.column("uscc"), value_set=pa.array(rows["uscc"].unique()))
+        # only that month's inspected enterprises: the union over all months would keep most
+        # of every snapshot (at 1 M enterprises, 24 months of them did not fit in memory)
+        ids = pc.is_in(snap.column("uscc"), value_set=pa.array(by_month[m]))
         parts.append(snap.filter(ids).to_pandas(date_as_object=False))
+        del snap
     if not parts:
         raise InputError("no indicator snapshots for the inspection months; run indicators first")
     snap_df = pd.concat(parts, ignore_index=True).drop(columns=["as_of"], errors="ignore")
