@@ -193,10 +193,11 @@ def run(
         stage = snapshots.staging_dir(home, rid)
         shutil.rmtree(stage, ignore_errors=True)  # what an interrupted run of it left
         batches = [dates[i : i + months_per_batch] for i in range(0, len(dates), months_per_batch)]
-        alive = int(session.tables["enterprises"].count().execute())
+        registered = int(session.tables["enterprises"].count().execute())
         for i, batch in enumerate(batches):
             note(f"indicators {batch[0]:%Y-%m}…{batch[-1]:%Y-%m}", i, len(batches))
-            n = 1 if engine == "spark" else -(-alive * len(batch) // max(grid_rows_per_pass, 1))
+            grid_rows = registered * len(batch)  # an upper bound of the enterprise-months
+            n = 1 if engine == "spark" else -(-grid_rows // max(grid_rows_per_pass, 1))
             peers = build_peers(cat, session.tables, batch, cache=session.cache)
             if n <= 1:
                 expr = build_batch(cat, session.tables, batch, cache=session.cache, peers=peers)

@@ -68,11 +68,6 @@ def column_stats(values: Floats, before: ColumnStats | None = None) -> ColumnSta
     return ColumnStats(out, edges, _bins(values, edges), value)
 
 
-def summary(values: Floats) -> dict[str, float | int | None]:
-    """Coverage and distribution of one indicator (NaN = missing)."""
-    return column_stats(values).summary
-
-
 def _bins(values: Floats, edges: Floats) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Shares per bin (``searchsorted(edges, x, side="right")`` bins), missing last: counted
     by one comparison per edge, several times faster than a binary search per value."""
@@ -95,23 +90,6 @@ def _psi_of(e_dist: Floats, a_dist: Floats) -> float:
     e_dist, a_dist = np.maximum(e_dist, _EPS), np.maximum(a_dist, _EPS)
     value = float(np.sum((a_dist - e_dist) * np.log(a_dist / e_dist)))
     return 0.0 if math.isnan(value) else round(value, 6)
-
-
-def psi(expected: Floats, actual: Floats, bins: int = 10) -> float:
-    """Population stability index of ``actual`` against ``expected``.
-
-    Bins are the deciles of ``expected`` (merged where equal, so counts with few distinct
-    values get one bin per value); missing values form a bin of their own.
-    """
-    if expected.size == 0 or actual.size == 0:
-        return 0.0
-    e_ok = expected[~np.isnan(expected)]
-    edges = (
-        np.unique(np.quantile(e_ok, np.linspace(0, 1, bins + 1)[1:-1]))
-        if e_ok.size
-        else np.array([])
-    )
-    return _psi_of(_bins(expected, edges), _bins(actual, edges))
 
 
 def _values(table: pa.Table, col: str) -> Floats:
@@ -156,33 +134,3 @@ def report_of(
         "drifting": drifting,
         "indicators": report,
     }
-
-
-def quality_report(
-    table: pa.Table, indicators: list[str], previous: pa.Table | None, *, month: str
-) -> dict[str, Any]:
-    """The quality report of one month's snapshot.
-
-    Parameters
-    ----------
-    table
-        The month's snapshot.
-    indicators
-        The indicator columns to report on.
-    previous
-        The previous month's snapshot (``None``: no PSI).
-    month
-        The month (``YYYY-MM``), recorded in the report.
-
-    Returns
-    -------
-    dict
-        ``{"month", "rows", "previous_month", "drift_threshold", "drifting",
-        "indicators": {id: {coverage, mean, …, psi, drift}}}``.
-    """
-    before = None if previous is None else month_stats(previous, indicators)
-    prev_month = None
-    if previous is not None and "month" in previous.column_names and previous.num_rows:
-        prev_month = previous.column("month")[0].as_py()
-    stats = month_stats(table, indicators, before)
-    return report_of(stats, table.num_rows, month=month, previous_month=prev_month)
