@@ -14,6 +14,11 @@ warehouse tables are first exported to ``<work>/n<size>/parquet/<table>.parquet`
 the floor and the month read those files (``riskwatch indicators --parquet-input``), as for a
 city too large to keep in one DuckDB file. Writes bench/results/indicators-<size>.json
 (``indicators-<size>-parquet.json``) and prints it.
+
+With ``--published`` every as-of also reads classes and a graph related-party risk for the
+month before it (the catalogue's C/D shares and ``related_risk_score``): random values (A 50 %,
+B 35 %, C 10 %, D 5 %) written in the layout ``riskwatch run`` and ``riskwatch graph build``
+use, for timing only. They are left in the home for later runs.
 """
 
 from __future__ import annotations
@@ -150,6 +155,33 @@ def generate(path: Path, n: int) -> None:
     con.close()
 
 
+def publish_random(home: Path, months: list[str]) -> float:
+    """Random classes and graph scores of every enterprise for these months; seconds."""
+    started = time.perf_counter()
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con.execute("SELECT setseed(0.3)").fetchall()
+    for month in months:
+        cls = home / "classes" / f"month={month}"
+        graph = home / "graph" / "related_risk"
+        cls.mkdir(parents=True, exist_ok=True)
+        graph.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT uscc, '{month}' AS month, CASE WHEN r < 0.5 THEN 'A' WHEN r < 0.85"
+            f" THEN 'B' WHEN r < 0.95 THEN 'C' ELSE 'D' END AS class FROM (SELECT uscc,"
+            f" random() AS r FROM enterprises)) TO '{cls / 'part-bench-00000.parquet'}'"
+            " (FORMAT parquet)"
+        ).fetchall()
+        (cls / "_run.json").write_text(json.dumps({"run_id": "bench", "month": month}), "utf-8")
+        con.execute(
+            f"COPY (SELECT uscc, DATE '{month}-01' AS as_of, round(pow(random(), 4), 4) AS"
+            " related_risk_score, CAST(floor(random() * 3) AS BIGINT) AS related_risky_count,"
+            " CAST(floor(random() * 10) AS BIGINT) AS related_count FROM enterprises)"
+            f" TO '{graph / f'month={month}.parquet'}' (FORMAT parquet)"
+        ).fetchall()
+    con.close()
+    return round(time.perf_counter() - started, 1)
+
+
 def floor_scan(path: Path, threads: int, parquet: Path | None = None) -> dict[str, float]:
     """DuckDB reading every event table's key and date once: count(*), sum(date)."""
     if parquet is None:
@@ -216,6 +248,9 @@ def main() -> None:
     ap.add_argument("--parquet", action="store_true", help="read exported Parquet files")
     ap.add_argument("--parquet-dir", type=Path)
     ap.add_argument(
+        "--published", action="store_true", help="random classes/graph of the month before"
+    )
+    ap.add_argument(
         "--memory-limit",
         default=Settings().indicators_memory_limit,
         help="DuckDB memory_limit of the runs (default: the setting's, as the CLI uses)",
@@ -243,6 +278,12 @@ def main() -> None:
                 res["export_seconds"] = export(wh, pq_dir)
             extra += ["--parquet-dir", str(pq_dir)]
             res["input"] = "parquet"
+        if args.published:
+            from riskwatch.indicators import month_ends
+
+            months = [f"{d:%Y-%m}" for d in month_ends("2022-06", "2025-05")]
+            res["published_seconds"] = publish_random(home, months)
+            res["published"] = "random classes and graph scores of the month before each as-of"
         res["memory_limit"] = args.memory_limit or "DuckDB default (80 % of RAM)"
         res["data"] = (
             f"warehouse found at {wh}" if generated is None else "bench SQL generator (random)"
@@ -261,7 +302,8 @@ def main() -> None:
                 step = res[key]
                 assert isinstance(step, dict)
                 step["ratio_to_floor"] = round(step["seconds"] / max(fl["seconds"], 1e-3), 1)
-        out = HERE / "results" / f"indicators-{n}{'-parquet' if args.parquet else ''}.json"
+        tag = ("-parquet" if args.parquet else "") + ("-published" if args.published else "")
+        out = HERE / "results" / f"indicators-{n}{tag}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(res, indent=2), encoding="utf-8")
         print(json.dumps(res, indent=2))

@@ -5,9 +5,13 @@ Imported by the other ``test_indicators_*`` modules; it holds no tests itself.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from riskwatch.store.warehouse import ensure_schema
 
@@ -114,3 +118,44 @@ def build_warehouse(path: Path, extra: list[str] | None = None) -> Path:
     finally:
         con.close()
     return path
+
+
+PUBLISHED_CLASSES = {
+    # the month before March 2025: what a March as-of reads (B was not classed)
+    "2025-02": {"A": "B", "C": "D", "F": "C"},
+    # March's own classes: never read by a March as-of (they are computed from it)
+    "2025-03": {"A": "D", "B": "D", "C": "A", "F": "A"},
+}
+PUBLISHED_RELATED_RISK = {"2025-02": {"A": 0.25, "C": 0.9}, "2025-03": {"A": 0.99, "B": 0.99}}
+
+
+def write_published(home: Path) -> Path:
+    """Publish classes and graph related-party risk for February and March 2025 in ``home``,
+    laid out as ``riskwatch run`` and ``riskwatch graph build`` write them."""
+    for month, classes in PUBLISHED_CLASSES.items():
+        folder = home / "classes" / f"month={month}"
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.table(
+            {
+                "uscc": list(classes),
+                "month": [month] * len(classes),
+                "class": list(classes.values()),
+                "score": [500] * len(classes),
+            }
+        )
+        pq.write_table(table, folder / f"part-run{month}-00000.parquet")
+        (folder / "_run.json").write_text(json.dumps({"run_id": f"run{month}"}), "utf-8")
+    for month, scores in PUBLISHED_RELATED_RISK.items():
+        folder = home / "graph" / "related_risk"
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.table(
+            {
+                "uscc": list(scores),
+                "as_of": pa.array([dt.date(2025, 2, 28)] * len(scores), pa.date32()),
+                "related_risk_score": list(scores.values()),
+                "related_risky_count": [1] * len(scores),
+                "related_count": [2] * len(scores),
+            }
+        )
+        pq.write_table(table, folder / f"month={month}.parquet")
+    return home

@@ -17,7 +17,7 @@ from riskwatch.settings import Settings
 from riskwatch.store import snapshots
 from riskwatch.store.warehouse import open_warehouse
 from riskwatch.synth.city import SynthConfig, generate
-from tests.integration.test_indicators_cases import build_warehouse
+from tests.integration.test_indicators_cases import build_warehouse, write_published
 
 # ibis 12 still calls DuckDB 2.0's deprecated Arrow fetchers; nothing to fix on our side.
 pytestmark = pytest.mark.filterwarnings(
@@ -94,6 +94,43 @@ def test_values_at_march(march: dict[str, dict[str, object]]) -> None:
     assert f["shareholder_enterprise_count"] == 0  # holder A is an enterprise only in F
     assert f["licenses_valid_now"] == 1 and f["licenses_expired_1y"] == 0  # no end date
     assert march["B"]["days_since_last_change"] is None
+    # no published classes or graph (no home given): missing, not zero
+    assert all(march[u][c] is None for u in march for c in PUBLISHED)
+
+
+PUBLISHED = ["related_risk_score", "address_cd_share", "legal_rep_cd_share", "shareholder_cd_share"]
+
+
+def test_classes_and_graph_are_read_from_the_month_before(warehouse: Path, tmp_path: Path) -> None:
+    home = write_published(tmp_path / "published")
+    with open_warehouse(warehouse, read_only=True) as con:
+        t = compute(con, as_of=month_ends("2025-02", "2025-04"), catalogue=CAT, published_home=home)
+    rows = _rows(t)
+    # March reads February: A=B, C=D, F=C; B was not classed. March's own classes
+    # (everyone else) are never read by March.
+    a, b, c, f = (rows[(u, "2025-03")] for u in "ABCF")
+    assert a["legal_rep_cd_share"] is None  # its only peer, B, was not classed
+    assert a["address_cd_share"] == 1.0  # B not classed, C class D
+    assert a["shareholder_cd_share"] == 1.0  # holder h1 also holds C
+    assert b["legal_rep_cd_share"] == 0.0 and b["address_cd_share"] == 0.5
+    assert c["address_cd_share"] == 0.0 and c["shareholder_cd_share"] == 0.0
+    assert f["address_cd_share"] is None and f["legal_rep_cd_share"] is None  # no peers
+    assert a["related_risk_score"] == 0.25 and c["related_risk_score"] == 0.9
+    assert b["related_risk_score"] is None and f["related_risk_score"] is None
+    # February reads January, which was not published
+    assert all(rows[(u, "2025-02")][col] is None for u in "ABCF" for col in PUBLISHED)
+    # April reads March: A=D, B=D, C=A, F=A
+    a4, c4 = rows[("A", "2025-04")], rows[("C", "2025-04")]
+    assert a4["legal_rep_cd_share"] == 1.0 and a4["address_cd_share"] == 0.5
+    assert a4["shareholder_cd_share"] == 0.0 and a4["related_risk_score"] == 0.99
+    assert c4["address_cd_share"] == 1.0 and c4["related_risk_score"] is None
+    # the other indicators do not depend on what was published
+    with open_warehouse(warehouse, read_only=True) as con:
+        plain = _rows(compute(con, as_of=month_ends("2025-02", "2025-04"), catalogue=CAT))
+    for key, row in rows.items():
+        assert {k: v for k, v in row.items() if k not in PUBLISHED} == {
+            k: v for k, v in plain[key].items() if k not in PUBLISHED
+        }
 
 
 def test_point_in_time_rules_over_months(warehouse: Path) -> None:
@@ -154,9 +191,7 @@ def test_future_records_change_nothing(
 
 
 def test_run_writes_snapshots_manifest_and_quality(warehouse: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+    home = _home(warehouse, tmp_path / "home")
     result = run(home, month_ends("2025-02", "2025-04"), catalogue=CAT, months_per_batch=2)
     assert result.months == ["2025-02", "2025-03", "2025-04"]
     assert result.rows["2025-03"] == 4
@@ -174,6 +209,13 @@ def test_run_writes_snapshots_manifest_and_quality(warehouse: Path, tmp_path: Pa
     assert again.run_id != result.run_id
 
 
+def _home(warehouse: Path, home: Path) -> Path:
+    """A fresh ``$RISKWATCH_HOME`` holding a copy of the warehouse."""
+    home.mkdir()
+    (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+    return home
+
+
 def _snapshot_rows(home: Path, month: str) -> list[dict[str, object]]:
     return sorted(load_snapshot(home, month).to_pylist(), key=lambda r: str(r["uscc"]))
 
@@ -182,9 +224,8 @@ def test_passes_over_buckets_of_enterprises_equal_one_pass(warehouse: Path, tmp_
     dates = month_ends("2025-02", "2025-04")
     homes = {}
     for label, per_pass in (("one", 10**9), ("many", 4)):  # 4 rows a pass: 4 buckets
-        home = tmp_path / label
-        home.mkdir()
-        (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+        home = _home(warehouse, tmp_path / label)
+        write_published(home)
         result = run(home, dates, catalogue=CAT, grid_rows_per_pass=per_pass)
         homes[label] = (home, result)
     one, many = homes["one"], homes["many"]
@@ -193,6 +234,25 @@ def test_passes_over_buckets_of_enterprises_equal_one_pass(warehouse: Path, tmp_
         assert _snapshot_rows(many[0], month) == _snapshot_rows(one[0], month)
     parts = list((many[0] / "indicators/month=2025-03").glob("part-*.parquet"))
     assert len(parts) > 1  # written in several passes, read as one month
+    march = {r["uscc"]: r for r in _snapshot_rows(many[0], "2025-03")}
+    assert march["A"]["address_cd_share"] == 1.0 and march["C"]["related_risk_score"] == 0.9
+
+
+def test_a_run_records_what_was_published_when_it_ran(warehouse: Path, tmp_path: Path) -> None:
+    home = _home(warehouse, tmp_path / "home")
+    dates = month_ends("2025-03", "2025-04")
+    before = run(home, dates, catalogue=CAT)
+    assert all(r["legal_rep_cd_share"] is None for r in _snapshot_rows(home, "2025-04"))
+    write_published(home)
+    after = run(home, dates, catalogue=CAT)
+    assert after.run_id != before.run_id  # same data and catalogue, more published inputs
+    manifest = snapshots.read_month_json(home, "2025-04", "manifest")
+    assert manifest["published_read"] == {
+        "classes": ["classes:2025-03:run2025-03"],
+        "related_risk": [manifest["published_read"]["related_risk"][0]],
+    }
+    assert manifest["published_read"]["related_risk"][0].startswith("graph:2025-03:")
+    assert {r["uscc"]: r["legal_rep_cd_share"] for r in _snapshot_rows(home, "2025-04")}["A"] == 1.0
 
 
 @pytest.mark.slow
@@ -215,9 +275,7 @@ def test_buckets_on_a_synthetic_city(tmp_path: Path) -> None:
 
 
 def test_a_rerun_ignores_what_an_interrupted_run_left(warehouse: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+    home = _home(warehouse, tmp_path / "home")
     dates = month_ends("2025-02", "2025-03")
     first = run(home, dates, catalogue=CAT)
     # an interrupted run of the same months left a staged file behind

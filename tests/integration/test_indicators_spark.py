@@ -13,7 +13,7 @@ import pytest
 from riskwatch.indicators import compute, load_catalogue
 from riskwatch.store.engines import export_parquet
 from riskwatch.store.warehouse import open_warehouse
-from tests.integration.test_indicators_cases import build_warehouse
+from tests.integration.test_indicators_cases import build_warehouse, write_published
 
 pytestmark = [
     pytest.mark.spark,
@@ -28,7 +28,7 @@ pytestmark = [
 
 pyspark = pytest.importorskip("pyspark")
 
-DATES = [dt.date(2025, 2, 28), dt.date(2025, 3, 31)]
+DATES = [dt.date(2025, 2, 28), dt.date(2025, 3, 31), dt.date(2025, 4, 30)]
 CAT = load_catalogue()
 
 
@@ -38,6 +38,7 @@ def parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wh = build_warehouse(root / "warehouse.duckdb")
     with open_warehouse(wh, read_only=True) as con:
         export_parquet(con, root / "parquet")
+    write_published(root / "home")  # classes and graph of February and March
     return root
 
 
@@ -61,9 +62,11 @@ def test_duckdb_and_spark_agree(parquet_dir: Path, spark: Any) -> None:
     from riskwatch.store.spark import spark_parquet_session
 
     with open_warehouse(parquet_dir / "warehouse.duckdb", read_only=True) as con:
-        expected = compute(con, as_of=DATES, catalogue=CAT)
+        expected = compute(con, as_of=DATES, catalogue=CAT, published_home=parquet_dir / "home")
     with spark_parquet_session(parquet_dir / "parquet", spark) as session:
-        actual = compute(session, as_of=DATES, catalogue=CAT)
+        actual = compute(session, as_of=DATES, catalogue=CAT, published_home=parquet_dir / "home")
     assert actual.schema.names == expected.schema.names
     assert actual.num_rows == expected.num_rows > 0
+    published = [r["legal_rep_cd_share"] for r in expected.to_pylist()]
+    assert any(v is not None for v in published) and None in published  # both cases compared
     assert _normalise(actual.to_pylist()) == _normalise(expected.to_pylist())

@@ -89,3 +89,46 @@ def test_docs_are_up_to_date() -> None:
     assert DOCS_PATH.read_text(encoding="utf-8") == expected, (
         "docs/indicators.md is stale: run `riskwatch indicators docs`"
     )
+
+
+def _indicator(data: dict[str, Any], indicator_id: str) -> dict[str, Any]:
+    for dim in data["dimensions"]:
+        for group in dim["groups"]:
+            for ind in group["indicators"]:
+                if ind["id"] == indicator_id:
+                    assert isinstance(ind, dict)
+                    return ind
+    raise KeyError(indicator_id)
+
+
+@pytest.mark.parametrize(
+    ("indicator_id", "change", "message"),
+    [
+        ("related_risk_score", {"missing": "zero"}, "may be missing"),
+        ("related_risk_score", {"value": "class"}, "no column 'class'"),
+        ("related_risk_score", {"value": None}, "needs a value column"),
+        ("class_cd_last_month", {"where": []}, "needs a where condition"),
+        ("class_cd_last_month", {"template": "attribute_flag"}, "published sources"),
+        ("registered_capital_tiny", {"template": "previous_month_flag"}, "published sources"),
+    ],
+)
+def test_published_sources_are_checked(
+    raw: dict[str, Any], indicator_id: str, change: dict[str, Any], message: str
+) -> None:
+    data = copy.deepcopy(raw)
+    ind = _indicator(data, indicator_id)
+    for key, value in change.items():
+        if value is None:
+            ind.pop(key, None)
+        else:
+            ind[key] = value
+    with pytest.raises(ConfigError, match=message):
+        parse_catalogue(data)
+
+
+def test_class_and_graph_indicators_are_in_the_catalogue() -> None:
+    cat = load_catalogue()
+    outputs = {i.id for i in cat.outputs()}
+    assert {"legal_rep_cd_share", "shareholder_cd_share", "related_risk_score"} <= outputs
+    assert cat.get("legal_rep_cd_share").of == ("class_cd_last_month",)
+    assert not cat.get("class_cd_last_month").output  # a helper: own class is not a feature

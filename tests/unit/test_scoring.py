@@ -126,3 +126,28 @@ def test_batches_scored_on_threads_equal_one_by_one() -> None:
     assert len(threaded) == len(batches)
     assert all(a.equals(b) for a, b in zip(one, threaded, strict=True))
     assert threaded[-1].column("uscc")[0].as_py() == "U00000000000000800"
+
+
+def test_an_indicator_missing_in_all_history_is_left_out_of_the_woe_scorecard() -> None:
+    """The class C/D shares are missing until classes were published: optbinning cannot bin
+    an all-missing column, so the scorecard leaves it out, and the LightGBM model explained
+    by it gets no contribution (never a reason) for that column."""
+    X, y = _toy(n=800, seed=5)
+    X["legal_rep_cd_share"] = np.nan
+    woe = build("woe_scorecard", CFG, CAT)  # type: ignore[arg-type]
+    woe.fit(X, y, np.ones(len(y)))
+    assert woe.unused_features_ == ["legal_rep_cd_share"]
+    assert "legal_rep_cd_share" not in woe.feature_names_in_
+    gbm = build("lightgbm", CFG, CAT)  # type: ignore[arg-type]
+    gbm.fit(X, y, np.ones(len(y)))
+    gbm.explainer_ = woe
+    contrib = gbm.contributions(X)
+    assert contrib.shape == (len(X), len(gbm.feature_names_in_))
+    j = gbm.feature_names_in_.index("legal_rep_cd_share")
+    assert np.isnan(contrib[:, j]).all()
+    k = gbm.feature_names_in_.index("penalties_1y")
+    assert np.array_equal(
+        contrib[:, k], woe.contributions(X)[:, woe.feature_names_in_.index("penalties_1y")]
+    )
+    X.loc[0, "legal_rep_cd_share"] = 1.0  # published later: still scored, never a reason
+    assert np.isfinite(gbm.probability(X)).all() and np.isfinite(woe.probability(X)).all()

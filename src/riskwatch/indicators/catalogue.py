@@ -26,6 +26,8 @@ from riskwatch.indicators.templates import (
     EVENT_TEMPLATES,
     IN_FORCE_RULES,
     PEER_TEMPLATES,
+    PUBLISHED_SOURCES,
+    PUBLISHED_TEMPLATES,
     VIRTUAL_SOURCES,
     Template,
     source_columns,
@@ -133,7 +135,7 @@ class Indicator(_Strict):
     @property
     def dtype(self) -> Literal["int64", "float64"]:
         """The output type: counts and flags are integers; shares and amounts are floats."""
-        if self.template in ("ratio", "growth", "peer_share", "attribute") or (
+        if self.template in ("ratio", "growth", "peer_share", "attribute", "previous_month") or (
             self.template == "sum" and self.scale != 1
         ):
             return "float64"
@@ -259,6 +261,27 @@ def _check_indicator(ind: Indicator, seen: dict[str, Indicator]) -> None:
             raise ValueError(f"{where}: growth needs a short window then a longer one")
     if ind.source in VIRTUAL_SOURCES and t not in EVENT_TEMPLATES:
         raise ValueError(f"{where}: virtual source {ind.source} serves event templates only")
+    if (ind.source in PUBLISHED_SOURCES) != (t in PUBLISHED_TEMPLATES):
+        raise ValueError(
+            f"{where}: templates {sorted(PUBLISHED_TEMPLATES)} read, and only they read,"
+            f" the published sources {sorted(PUBLISHED_SOURCES)}"
+        )
+    if t in PUBLISHED_TEMPLATES:
+        _check_published(ind, where)
+
+
+def _check_published(ind: Indicator, where: str) -> None:
+    assert ind.source is not None
+    cols = PUBLISHED_SOURCES[ind.source]
+    for col in [ind.value, *(c.column for c in ind.where)]:
+        if col is not None and col not in cols:
+            raise ValueError(f"{where}: {ind.source} has no column {col!r}")
+    if ind.template == "previous_month" and ind.value is None:
+        raise ValueError(f"{where}: template previous_month needs a value column")
+    if ind.template == "previous_month_flag" and not ind.where:
+        raise ValueError(f"{where}: template previous_month_flag needs a where condition")
+    if ind.missing != "null":
+        raise ValueError(f'{where}: a published month may be missing: declare missing: "null"')
 
 
 def parse_catalogue(data: Any, *, origin: str = "<catalogue>") -> Catalogue:

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from riskwatch.indicators import published as pub
 from riskwatch.indicators.atoms import IDX, Atom, all_atoms, atoms_for, deltas
 from riskwatch.indicators.catalogue import Catalogue, Indicator
 from riskwatch.indicators.peers import flag_name, peer_columns, peer_value, round4
 from riskwatch.indicators.sources import conditions, prepare_sources
-from riskwatch.indicators.templates import EVENT_TEMPLATES, PEER_TEMPLATES
+from riskwatch.indicators.templates import (
+    ATTRIBUTE_TEMPLATES,
+    EVENT_TEMPLATES,
+    PEER_TEMPLATES,
+    PUBLISHED_TEMPLATES,
+)
 
 KEY_COLUMNS = ("uscc", "as_of", "month", "region_code", "industry_code")
 """Columns every snapshot row starts with, before the indicators."""
@@ -86,7 +93,8 @@ def _running(
         j = grid.left_join(d, ["uscc", IDX])
         grid = j.select(*[grid[c] for c in grid.columns], *[d[a.name] for a in alist])
         sums += [a.name for a in alist if a.agg == "sum"]
-    grid = grid.mutate(**{c: grid[c].fill_null(0) for c in sums})
+    if sums:
+        grid = grid.mutate(**{c: grid[c].fill_null(0) for c in sums})
     return grid.filter(
         (grid.established_on <= grid._g)
         & (grid.deregistered_on.isnull() | (grid.deregistered_on > grid._g))
@@ -167,24 +175,35 @@ def _derived_value(ind: Indicator, cols: Mapping[str, ir.Value], catalogue: Cata
 
 
 def _flags(
-    catalogue: Catalogue, src: Mapping[str, ir.Table], as_of: Sequence[dt.date], refs: list[str]
+    catalogue: Catalogue,
+    src: Mapping[str, ir.Table],
+    as_of: Sequence[dt.date],
+    refs: list[str],
+    published: Mapping[str, ir.Table],
 ) -> ir.Table | None:
-    """The peer flags from a grid of only the atoms they need (``None`` if a flag is not an
-    event indicator): the flags are materialised apart from the main query, and the full grid
-    with every atom would be computed twice."""
+    """The peer flags from a grid of only the atoms they need (``None`` if a flag is neither
+    an event nor a published indicator): the flags are materialised apart from the main
+    query, and the full grid with every atom would be computed twice."""
     inds = [catalogue.get(r) for r in refs]
-    if any(i.template not in EVENT_TEMPLATES for i in inds):
+    if any(i.template not in EVENT_TEMPLATES | PUBLISHED_TEMPLATES for i in inds):
         return None
     atoms: dict[str, list[Atom]] = {}
     for ind in inds:
         assert ind.source is not None
-        atoms.setdefault(ind.source, []).extend(atoms_for(ind))
+        if ind.template in EVENT_TEMPLATES:
+            atoms.setdefault(ind.source, []).extend(atoms_for(ind))
     g = _running(catalogue, src, as_of, atoms)
+    g = pub.join(g, [i for i in inds if i.template in PUBLISHED_TEMPLATES], published)
     return g.select(
         "uscc",
         IDX,
         "_g",
-        **{flag_name(i.id): (_event_value(i, g) > 0).cast("int64") for i in inds},
+        **{
+            flag_name(i.id): (
+                (g[i.id] if i.template in PUBLISHED_TEMPLATES else _event_value(i, g)) > 0
+            ).cast("int64")
+            for i in inds
+        },
     )
 
 
@@ -194,12 +213,14 @@ def build_peers(
     as_of: Sequence[dt.date],
     *,
     cache: Cache | None = None,
+    published: Mapping[str, ir.Table] | None = None,
 ) -> list[ir.Table]:
     """The related-party columns of a batch of as-of dates, for every enterprise.
 
     Per link (address, legal representative, shareholder): ``uscc, _idx, _p_<link>,
     _b_<link>_<flag>…``. Materialised with ``cache`` when given, so that the passes over
     the buckets of enterprises (:func:`build_batch`) read them instead of recomputing.
+    ``published`` holds the published results the batch reads (:mod:`.published`).
     """
     inds = catalogue.enabled()
     peers = [i for i in inds if i.template in PEER_TEMPLATES]
@@ -207,21 +228,27 @@ def build_peers(
         return []
     src = prepare_sources(catalogue, tables, [day_of(d) for d in as_of])
     refs = sorted({r for i in peers for r in i.of})
-    flags = _flags(catalogue, src, as_of, refs)
+    published = published or {}
+    flags = _flags(catalogue, src, as_of, refs, published)
     if flags is None:
         atoms = all_atoms(catalogue)
         g = _running(catalogue, src, as_of, atoms)
-        cols = _event_columns(catalogue, g)
-        g = g.mutate(**cols)
+        g = g.mutate(**_event_columns(catalogue, g))
+        g = pub.join(g, _published_inds(catalogue), published)
         flags = g.select(
             "uscc", IDX, "_g", **{flag_name(r): (g[r] > 0).cast("int64") for r in refs}
         )
     if cache is not None:
         flags = cache(flags)
+    nullable = frozenset(r for r in refs if catalogue.get(r).template in PUBLISHED_TEMPLATES)
     out = []
-    for pc in peer_columns(peers, flags, src):
+    for pc in peer_columns(peers, flags, src, nullable):
         out.append(cache(pc) if cache is not None else pc)
     return out
+
+
+def _published_inds(catalogue: Catalogue) -> list[Indicator]:
+    return [i for i in catalogue.enabled() if i.template in PUBLISHED_TEMPLATES]
 
 
 def _event_columns(catalogue: Catalogue, t: ir.Table) -> dict[str, ir.Value]:
@@ -229,7 +256,7 @@ def _event_columns(catalogue: Catalogue, t: ir.Table) -> dict[str, ir.Value]:
     for ind in catalogue.enabled():
         if ind.template in EVENT_TEMPLATES:
             cols[ind.id] = _event_value(ind, t)
-        elif ind.template not in PEER_TEMPLATES and ind.source is not None:
+        elif ind.template in ATTRIBUTE_TEMPLATES:
             cols[ind.id] = _attribute_value(ind, t)
     return cols
 
@@ -242,6 +269,7 @@ def build_batch(
     cache: Cache | None = None,
     peers: Sequence[ir.Table] | None = None,
     bucket: tuple[int, int] | None = None,
+    published: Mapping[str, ir.Table] | None = None,
 ) -> ir.Table:
     """The snapshot rows of a batch of as-of dates as one Ibis expression.
 
@@ -263,6 +291,9 @@ def build_batch(
         ``(b, n)``: only the enterprises of bucket ``b`` of ``n`` (by hash of the uscc).
         A pass over one bucket holds a fraction of the (enterprise × month) grid; the union
         of the ``n`` passes is the whole batch.
+    published
+        The published results (classes, graph) the batch reads, from
+        :func:`riskwatch.indicators.published.tables`; a source not given is missing.
 
     Returns
     -------
@@ -278,10 +309,17 @@ def build_batch(
     atoms = all_atoms(catalogue)
     t = _running(catalogue, src, as_of, atoms, bucket)
     t = t.mutate(**_event_columns(catalogue, t))
+    published = published or {}
+    pub_inds = _published_inds(catalogue)
+    if pub_inds:
+        only = partial(in_bucket, bucket=bucket) if bucket is not None and bucket[1] > 1 else None
+        t = pub.join(t, pub_inds, published, only)
     peer_inds = [i for i in inds if i.template in PEER_TEMPLATES]
     if peer_inds:
         pcs = (
-            list(peers) if peers is not None else build_peers(catalogue, tables, as_of, cache=cache)
+            list(peers)
+            if peers is not None
+            else build_peers(catalogue, tables, as_of, cache=cache, published=published)
         )
         for pc in pcs:
             j = t.left_join(pc, ["uscc", IDX])

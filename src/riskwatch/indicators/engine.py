@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from riskwatch import __version__
 from riskwatch.errors import InputError, NotFoundError
+from riskwatch.indicators import published as pub
 from riskwatch.indicators.catalogue import Catalogue, load_catalogue
 from riskwatch.indicators.compile import build_batch, build_peers
 from riskwatch.indicators.quality import ColumnStats, month_stats, report_of
@@ -74,6 +75,7 @@ def compute(
     *,
     as_of: dt.date | Sequence[dt.date],
     catalogue: Catalogue | None = None,
+    published_home: Path | None = None,
 ) -> pa.Table:
     """Compute indicator rows in memory (no files written).
 
@@ -86,6 +88,9 @@ def compute(
         One as-of date or several (sorted, distinct).
     catalogue
         The catalogue; ``None`` loads ``config/indicators.yaml``.
+    published_home
+        A ``$RISKWATCH_HOME`` whose published classes and graph feed the indicators that read
+        them (:mod:`riskwatch.indicators.published`); ``None``: those are missing.
 
     Returns
     -------
@@ -95,7 +100,9 @@ def compute(
     cat = catalogue or load_catalogue()
     dates = [as_of] if isinstance(as_of, dt.date) else list(as_of)
     with _session(session) as s:
-        table = s.to_pyarrow(build_batch(cat, s.tables, dates, cache=s.cache))
+        side = pub.tables(s.backend, pub.find(published_home, cat, dates))
+        expr = build_batch(cat, s.tables, dates, cache=s.cache, published=side)
+        table = s.to_pyarrow(expr)
     return table.sort_by([("as_of", "ascending"), ("uscc", "ascending")])
 
 
@@ -188,8 +195,10 @@ def run(
     if len(set(months)) != len(months):
         raise InputError("at most one as-of date per month")
     note = progress or (lambda step, done, total: None)
+    read = pub.find(home, cat, dates)  # the published classes/graph months the run reads
+    read_desc = pub.describe(read)
     with _open(home, engine, parquet_input, threads, memory_limit) as session:
-        rid = run_id_for(cat, dates, session.data_fingerprint)
+        rid = run_id_for(cat, dates, f"{session.data_fingerprint}|{read_desc}")
         stage = snapshots.staging_dir(home, rid)
         shutil.rmtree(stage, ignore_errors=True)  # what an interrupted run of it left
         batches = [dates[i : i + months_per_batch] for i in range(0, len(dates), months_per_batch)]
@@ -198,16 +207,19 @@ def run(
             note(f"indicators {batch[0]:%Y-%m}…{batch[-1]:%Y-%m}", i, len(batches))
             grid_rows = registered * len(batch)  # an upper bound of the enterprise-months
             n = 1 if engine == "spark" else -(-grid_rows // max(grid_rows_per_pass, 1))
-            peers = build_peers(cat, session.tables, batch, cache=session.cache)
+            side = pub.tables(session.backend, pub.find(home, cat, batch))
+            peers = build_peers(cat, session.tables, batch, cache=session.cache, published=side)
             if n <= 1:
-                expr = build_batch(cat, session.tables, batch, cache=session.cache, peers=peers)
+                expr = build_batch(
+                    cat, session.tables, batch, cache=session.cache, peers=peers, published=side
+                )
                 session.write_partitioned(expr, stage / f"batch={i}-0", "month")
             else:
                 # one expression and one compilation for all buckets: the bucket number is a
                 # placeholder literal in the SQL (building and compiling take seconds)
                 expr = build_batch(
                     cat, session.tables, batch, cache=session.cache, peers=peers,
-                    bucket=(_BUCKET_PLACEHOLDER, n),
+                    bucket=(_BUCKET_PLACEHOLDER, n), published=side,
                 )  # fmt: skip
                 sql = session.compile(expr)
                 if str(_BUCKET_PLACEHOLDER) not in sql:
@@ -230,17 +242,24 @@ def run(
         "catalogue_fingerprint": cat.fingerprint(),
         "code_version": __version__,
         "as_of": [d.isoformat() for d in dates],
+        "published_read": read_desc,
         "indicators": [i.id for i in cat.outputs()],
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     path = snapshots.run_manifest_path(home, rid)
     snapshots.write_json(path, manifest)
-    for month, day in zip(months, dates, strict=True):
+    for k, (month, day) in enumerate(zip(months, dates, strict=True)):
+        own = pub.describe([p for p in read if p.index == k])
         snapshots.write_month_json(
             home,
             month,
             "manifest",
-            {**manifest, "as_of": day.isoformat(), "rows": rows.get(month, 0)},
+            {
+                **manifest,
+                "as_of": day.isoformat(),
+                "rows": rows.get(month, 0),
+                "published_read": own,
+            },
         )
     result.manifest = str(path)
     return result

@@ -5,6 +5,10 @@ and as-of date, count the linked enterprises alive then and how many of them hav
 flag; an enterprise's peers are the others behind its keys. For shareholders an enterprise
 may have several keys: counts are summed over its holders (links, not distinct enterprises).
 Links come from the current enterprise records; holdings count from their ``since`` date.
+
+A flag may be missing (``previous_month_flag``: an enterprise without a class last month):
+its share is then taken over the linked enterprises whose flag is known, and is missing when
+none is.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ def flag_name(indicator_id: str) -> str:
 
 
 def peer_columns(
-    inds: Sequence[Indicator], flags: ir.Table, src: Mapping[str, ir.Table]
+    inds: Sequence[Indicator],
+    flags: ir.Table,
+    src: Mapping[str, ir.Table],
+    nullable: frozenset[str] = frozenset(),
 ) -> list[ir.Table]:
     """Per (uscc, index): the peer count and the flagged-peer counts of every link used.
 
@@ -49,11 +56,15 @@ def peer_columns(
         ``uscc, _idx, _g, _f_<id>…``: enterprises alive at each as-of date and their flags.
     src
         The prepared sources (for the links).
+    nullable
+        Ids of the flags that may be missing; for them ``_k_<link>_<id>`` counts the linked
+        enterprises whose flag is known.
 
     Returns
     -------
     list of ibis.expr.types.Table
-        Per link: ``uscc, _idx, _p_<link>, _b_<link>_<id>…`` (enterprises with that link).
+        Per link: ``uscc, _idx, _p_<link>, _b_<link>_<id>…[, _k_<link>_<id>…]``
+        (enterprises with that link).
     """
     links = sorted({i.link for i in inds if i.link is not None})
     flag_ids = {link: sorted({r for i in inds if i.link == link for r in i.of}) for link in links}
@@ -63,15 +74,28 @@ def peer_columns(
         lg = rel.join(flags, "uscc")
         lg = lg.filter(lg.since.isnull() | (lg.since <= lg._g))
         fcols = [flag_name(r) for r in flag_ids[link]]
+        known = [r for r in flag_ids[link] if r in nullable]
         agg = lg.group_by(["key", IDX]).aggregate(
-            _n=lg.uscc.count(), **{f"_t{c}": lg[c].sum() for c in fcols}
+            _n=lg.uscc.count(),
+            **{f"_t{c}": lg[c].sum() for c in fcols},
+            **{f"_k{flag_name(r)}": lg[flag_name(r)].count() for r in known},
         )
         back = lg.join(agg, ["key", IDX])
         per = back.group_by(["uscc", IDX]).aggregate(
             **{f"_p_{link}": (back._n - 1).sum()},
             **{
-                f"_b_{link}_{r}": (back[f"_t{flag_name(r)}"] - back[flag_name(r)]).sum()
+                f"_b_{link}_{r}": (
+                    back[f"_t{flag_name(r)}"].fill_null(0) - back[flag_name(r)].fill_null(0)
+                    if r in nullable
+                    else back[f"_t{flag_name(r)}"] - back[flag_name(r)]
+                ).sum()
                 for r in flag_ids[link]
+            },
+            **{
+                f"_k_{link}_{r}": (
+                    back[f"_k{flag_name(r)}"] - back[flag_name(r)].notnull().cast("int64")
+                ).sum()
+                for r in known
             },
         )
         out.append(per)
@@ -85,6 +109,9 @@ def peer_value(ind: Indicator, t: ir.Table) -> ir.Value:
     if ind.template == "peer_count":
         return peers.cast("int64")
     bad = t[f"_b_{ind.link}_{ind.of[0]}"].fill_null(0)
+    known = f"_k_{ind.link}_{ind.of[0]}"
+    if known in t.columns:
+        peers = t[known].fill_null(0)
     return ibis.ifelse(peers > 0, round4(bad / peers), ibis.null("float64"))
 
 

@@ -32,6 +32,8 @@ Template = Literal[
     "ratio",
     "growth",
     "consecutive",
+    "previous_month",
+    "previous_month_flag",
 ]
 
 EVENT_TEMPLATES: frozenset[str] = frozenset(
@@ -44,6 +46,8 @@ PEER_TEMPLATES: frozenset[str] = frozenset({"peer_count", "peer_share"})
 """Related-party aggregations over enterprises sharing an address, a legal rep or a holder."""
 DERIVED_TEMPLATES: frozenset[str] = frozenset({"ratio", "growth", "consecutive"})
 """Functions of indicators declared earlier in the catalogue."""
+PUBLISHED_TEMPLATES: frozenset[str] = frozenset({"previous_month", "previous_month_flag"})
+"""Values of riskwatch's own published results (classes, graph) of the month before as-of."""
 
 TEMPLATE_DOCS: dict[str, str] = {
     "count": "number of matching records known by as-of, in the window, in force",
@@ -61,6 +65,10 @@ TEMPLATE_DOCS: dict[str, str] = {
     "ratio": "first / second (4 decimals; missing if second is 0)",
     "growth": "(short + 1) / (rate of the rest of the long window over the short one + 1)",
     "consecutive": "a + a*b + a*b*c …: the run of positive flags from the first one",
+    "previous_month": "`value` of the enterprise in the result published for the month before"
+    " as-of's month (missing if that month was not published or the enterprise is not in it)",
+    "previous_month_flag": "1 if the enterprise's row in the result published for the month"
+    " before as-of's month matches `where`, 0 if it does not, missing if there is no such row",
 }
 """One line per template, rendered into docs/indicators.md."""
 
@@ -142,11 +150,31 @@ report due") on 1 July of the following years."""
 
 VIRTUAL_SOURCES: dict[str, dict[str, Kind]] = {"annual_report_years": ANNUAL_REPORT_YEARS}
 
+PUBLISHED_SOURCES: dict[str, dict[str, Kind]] = {
+    "classes": {"uscc": Kind.USCC, "class": Kind.ENUM},
+    "related_risk": {
+        "uscc": Kind.USCC,
+        "related_risk_score": Kind.RATIO,
+        "related_risky_count": Kind.INTEGER,
+        "related_count": Kind.INTEGER,
+    },
+}
+"""riskwatch's own monthly results the catalogue may read, month *M − 1* for an as-of in month
+*M*, never later (point-in-time: classes of month *M* are computed from the indicators of *M*):
+
+- ``classes``: the A/B/C/D classes published by ``riskwatch run`` (``classes/month=…``);
+- ``related_risk``: the related-party risk of the relationship graph built by
+  ``riskwatch graph build`` in that month (``graph/related_risk/month=….parquet``).
+"""
+
 
 def source_columns(source: str) -> dict[str, Kind] | None:
-    """Columns (with kinds) of a contract table or virtual source; ``None`` if unknown."""
+    """Columns (with kinds) of a contract table, virtual or published source; ``None`` if
+    unknown."""
     if source in VIRTUAL_SOURCES:
         return VIRTUAL_SOURCES[source]
+    if source in PUBLISHED_SOURCES:
+        return PUBLISHED_SOURCES[source]
     table = TABLES.get(source)
     if table is None:
         return None

@@ -130,10 +130,17 @@ class MonotoneGBM(RiskModel):
         :meth:`tree_contributions` gives TreeSHAP for a handful of enterprises.
         """
         explainer = getattr(self, "explainer_", None)
-        if explainer is not None:
-            out: Float = explainer.contributions(X)
-            return out
-        return self.tree_contributions(X)
+        if explainer is None:
+            return self.tree_contributions(X)
+        theirs: Float = explainer.contributions(X)
+        if list(explainer.feature_names_in_) == self.feature_names_in_:
+            return theirs
+        # the sibling left out features it could not bin: no contribution (never a reason)
+        out: Float = np.full((len(X), len(self.feature_names_in_)), np.nan)
+        where = {n: j for j, n in enumerate(self.feature_names_in_)}
+        for k, name in enumerate(explainer.feature_names_in_):
+            out[:, where[name]] = theirs[:, k]
+        return out
 
     def tree_contributions(self, X: pd.DataFrame) -> Float:
         """TreeSHAP contributions in log-odds (LightGBM ``pred_contrib``)."""
@@ -175,7 +182,12 @@ class WoeScorecard(RiskModel):
         from sklearn.linear_model import LogisticRegression
 
         p = self.params
-        self.feature_names_in_ = list(self.features)
+        # an indicator missing on every training row cannot be binned (e.g. the class C/D
+        # shares before classes were published): left out, and listed
+        self.feature_names_in_ = [
+            n for n in self.features if n in CATEGORICAL or bool(X[n].notna().any())
+        ]
+        self.unused_features_ = [n for n in self.features if n not in self.feature_names_in_]
         cats = [n for n in self.feature_names_in_ if n in CATEGORICAL]
         trend = {1: "ascending", -1: "descending", 0: "auto"}
         dirs = directions(self.catalogue, self.feature_names_in_)

@@ -18,7 +18,7 @@ from riskwatch import __version__
 from riskwatch.classify import ClassPolicy, cutoffs, load_policy
 from riskwatch.errors import InputError, NotFoundError
 from riskwatch.exports import write_table
-from riskwatch.indicators import Catalogue, load_catalogue, load_snapshot, month_ends
+from riskwatch.indicators import Catalogue, load_catalogue, load_snapshot, month_ends, published
 from riskwatch.indicators import run as run_indicators
 from riskwatch.scoring import registry
 from riskwatch.scoring.base import to_frame
@@ -121,6 +121,17 @@ class ScoringService:
             self.home, days, catalogue=self.catalogue, progress=progress, **self._engine_limits()
         )
 
+    def _published_since(self, as_of: dt.date) -> bool:
+        """Whether classes or a graph of the month before were published (or replaced) after
+        the month's snapshot was computed: its related-party class and graph indicators
+        would be missing or out of date."""
+        try:
+            used = snapshots.read_month_json(self.home, f"{as_of:%Y-%m}", "manifest")
+        except NotFoundError:
+            return True
+        now = published.describe(published.find(self.home, self.catalogue, [as_of]))
+        return bool(used.get("published_read", {}) != now)
+
     def train(
         self, as_of: dt.date, promote: bool = True, progress: Progress = _noop
     ) -> TrainResult:
@@ -162,7 +173,9 @@ class ScoringService:
         steps: dict[str, float] = {}
         month = f"{as_of:%Y-%m}"
         t0 = time.perf_counter()
-        if month not in snapshots.list_months(self.home, self.catalogue.fingerprint()):
+        if month not in snapshots.list_months(
+            self.home, self.catalogue.fingerprint()
+        ) or self._published_since(as_of):
             run_indicators(
                 self.home,
                 [as_of],
