@@ -238,6 +238,30 @@ def test_classes_reach_profiles_lists_stats_and_partners(api: Api) -> None:
     stats = api.client.get("/api/stats/classes?by=region", headers=h).json()["rows"]
     assert stats == [{"key": J, "class": "A", "enterprises": 11},
                      {"key": J, "class": "D", "enterprises": 1}]  # fmt: skip
+    cockpit = api.client.get("/api/web/cockpit", headers=h).json()
+    assert cockpit["enterprises"] == 12 and cockpit["month"] == "2025-06"
+    assert cockpit["trend"] == [
+        {"month": "2025-05", "A": 11, "B": 0, "C": 1, "D": 0},
+        {"month": "2025-06", "A": 11, "B": 0, "C": 0, "D": 1},
+    ]
+    assert cockpit["mix"] == {"A": 11, "B": 0, "C": 0, "D": 1}
+    assert cockpit["regions"] == [{"key": J, "total": 12, "cd": 1, "share": 1 / 12}]
+    assert cockpit["industries"] == [{"key": "F", "total": 12, "cd": 1, "share": 1 / 12}]
+    city = api.client.get("/api/web/cockpit", headers=api.h("admin")).json()
+    assert city["enterprises"] == 28 and city["mix"] == {"A": 23, "B": 0, "C": 0, "D": 1}
+    assert [(r["key"], r["total"], r["cd"]) for r in city["regions"]] == [
+        (Z, 12, 0),
+        (J, 12, 1),
+        ("410200", 4, 0),
+    ]
+    graph = api.client.get(f"/api/web/enterprises/{uscc(3)}/graph", headers=h).json()
+    marked = {n["id"]: n.get("risk_class") for n in graph["nodes"] if n.get("kind") == "E"}
+    assert marked[uscc(3)] == "D"
+    history = api.client.get(f"/api/web/enterprises/{uscc(3)}/classes", headers=h).json()
+    assert history["history"] == [
+        {"month": "2025-05", "class": "C"},
+        {"month": "2025-06", "class": "D"},
+    ]
     token = api.client.post("/api/admin/tokens", headers=api.h("admin"), json={
         "partner": "zhujian", "fields": ["class"], "expires": "90d"}).json()["token"]  # fmt: skip
     hp = {"Authorization": f"Bearer {token}"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -49,6 +50,8 @@ LIST_COLUMNS = (
     "uscc, name, entity_type, status, established_on, registered_capital, industry_code, "
     "region_code, address"
 )
+USCC_LIKE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+"""The shape of an 18-character unified social credit code (GB 32100-2015 charset)."""
 SORTS = {
     "uscc": "uscc",
     "name": "name",
@@ -78,6 +81,9 @@ class WarehouseReader:
         """Totals of recent list filters: paging through one filter counts it once. The
         warehouse changes only by loads in this process, which clear it."""
         self.counts_lock = threading.Lock()
+        self.summaries: dict[tuple[str, str], pa.Table] = {}
+        """Small aggregates (enterprises and classes by region and industry), by kind and
+        the identity of what they were computed from."""
 
     COUNTS_KEPT = 4096
 
@@ -97,9 +103,28 @@ class WarehouseReader:
                 self.counts.popitem(last=False)
 
     def forget_counts(self) -> None:
-        """After a load: every remembered total may be wrong."""
+        """After a load: every remembered total and summary may be wrong."""
         with self.counts_lock:
             self.counts.clear()
+            self.summaries.clear()
+
+    def summary(self, kind: str, identity: str, sql: str, params: list[Any]) -> pa.Table:
+        """An aggregate computed once per ``identity`` (the newest one of a kind is kept)."""
+        key = (kind, identity)
+        with self.counts_lock:
+            hit = self.summaries.get(key)
+        if hit is not None:
+            return hit
+        own = self.cursor().cursor()  # the thread's cursor may hold a pending result
+        try:
+            table = own.sql(sql, params=params).to_arrow_table()
+        finally:
+            own.close()
+        with self.counts_lock:
+            for old in [k for k in self.summaries if k[0] == kind]:
+                del self.summaries[old]
+            self.summaries[key] = table
+        return table
 
     def t(self, table: str) -> str:
         """Where to read ``table`` for point lookups: its uscc-sorted copy when current."""
@@ -161,8 +186,15 @@ def _where(prefix: str, query: ListQuery) -> tuple[str, list[Any]]:
     parts = ["starts_with(e.region_code, ?)"]
     params: list[Any] = [prefix]
     if query.q:
-        parts.append("(e.uscc = upper(?) OR strpos(e.name, ?) > 0)")
-        params += [query.q.strip(), query.q.strip()]
+        text = query.q.strip()
+        if USCC_LIKE.fullmatch(text.upper()):
+            # a whole credit code is looked up, not searched in names (a point lookup
+            # instead of a scan of every name)
+            parts.append("e.uscc = ?")
+            params.append(text.upper())
+        else:
+            parts.append("(e.uscc = upper(?) OR strpos(e.name, ?) > 0)")
+            params += [text, text]
     if query.region:
         parts.append("starts_with(e.region_code, ?)")
         params.append(query.region)
@@ -194,18 +226,20 @@ def list_enterprises(
     """A page of enterprises within the scope, and the total matching (remembered by
     ``reader`` when given, so the next page of the same filter does not count again)."""
     where, params = _where(prefix, query)
+    # the uscc-sorted serving copy when current: a page in uscc order is read from the
+    # first matching rows on, and a code is found by the zone maps
+    src = reader.t("enterprises") if reader is not None else "enterprises"
     key = (where, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     total = None if reader is None else reader.cached_count(key)
     if total is None:
-        found = cur.execute(f"SELECT count(*) FROM enterprises e WHERE {where}", params).fetchone()
+        found = cur.execute(f"SELECT count(*) FROM {src} e WHERE {where}", params).fetchone()
         total = int(found[0]) if found else 0
         if reader is not None:
             reader.remember_count(key, total)
     order = SORTS.get(query.sort, "uscc")
     rows = _rows(
         cur,
-        f"SELECT {LIST_COLUMNS} FROM enterprises e WHERE {where} ORDER BY {order}, uscc "
-        "LIMIT ? OFFSET ?",
+        f"SELECT {LIST_COLUMNS} FROM {src} e WHERE {where} ORDER BY {order}, uscc LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return total, rows
@@ -604,7 +638,10 @@ def indicator_row(
 
 
 def warm(reader: WarehouseReader, home: Path) -> str | None:
-    """Build the serving copy of the newest month's indicators now, not on a first request."""
+    """Build the serving copy of the newest month's indicators and the dashboard's
+    aggregates now, not on a first request."""
+    enterprise_summary(reader)
+    class_summary(reader, home)
     months = snapshots.list_months(home)
     return _serving_table(reader, home, months[-1]) if months else None
 
@@ -699,6 +736,49 @@ def _class_table(reader: WarehouseReader, home: Path) -> str | None:
         )
         reader.serving_tables.add(name)
     return name
+
+
+def _load_mark(reader: WarehouseReader) -> str:
+    """Changes with every load of the warehouse."""
+    return str(reader.cursor().execute("SELECT count(*), max(load_id) FROM loads").fetchone())
+
+
+def enterprise_summary(reader: WarehouseReader) -> pa.Table:
+    """``region_code, section, n``: registered enterprises by region and industry section
+    (computed once per load; a few thousand rows)."""
+    return reader.summary(
+        "enterprises",
+        _load_mark(reader),
+        "SELECT coalesce(region_code, '') AS region_code, "
+        "coalesce(left(industry_code, 1), '') AS section, count(*) AS n "
+        "FROM enterprises GROUP BY ALL",
+        [],
+    )
+
+
+def class_summary(reader: WarehouseReader, home: Path) -> pa.Table | None:
+    """``month, region_code, section, class, n``: enterprises per class by month and by the
+    region and industry section they are registered in now (as scopes are), for every month
+    with classes (None before the first run).
+
+    Computed once per set of class files (a new run of a month has new file names) and per
+    load, so the dashboard's class mixes, trends and C/D shares never scan a month's
+    classes again.
+    """
+    parts = sorted((home / "classes").glob("month=*/part-*.parquet"))
+    if not parts:
+        return None
+    files = [str(p) for p in parts]
+    digest = hashlib.sha256(("|".join(files) + _load_mark(reader)).encode()).hexdigest()[:16]
+    return reader.summary(
+        "classes",
+        digest,
+        "SELECT c.month, coalesce(e.region_code, '') AS region_code, "
+        "coalesce(left(e.industry_code, 1), '') AS section, c.class, count(*) AS n "
+        "FROM read_parquet(?) c JOIN enterprises e ON e.uscc = c.uscc "
+        "GROUP BY ALL ORDER BY 1",
+        [files],
+    )
 
 
 def class_rows(reader: WarehouseReader, home: Path, usccs: Sequence[str]) -> list[dict[str, Any]]:

@@ -20,22 +20,18 @@ import pyarrow.compute as pc
 
 from riskwatch.alerts.workflow import TERMINAL, TRANSITIONS, CaseState
 from riskwatch.auth.scope import Principal
-from riskwatch.graph.classes import load_classes
 from riskwatch.services import cases as case_service
 from riskwatch.settings import Settings
 from riskwatch.store import enterprise_reads as reads
 from riskwatch.store import snapshots
 
 CLASSES = ("A", "B", "C", "D")
-MAX_FRAME = 50_000_000
 MAX_CASES = 20_000
 TREND_MONTHS = 12
-_lock = threading.Lock()
 # services.cases opens sessions through opdb.session_scope, which runs Alembic's upgrade on
 # every call; Alembic is not thread-safe (KeyError 'config' under concurrent requests), so
 # the dashboard's calls into the operational store take turns.
 opdb_lock = threading.Lock()
-_frames: dict[tuple[str, str, float], pa.Table] = {}
 
 
 @dataclass(frozen=True)
@@ -51,61 +47,34 @@ class CaseFilter:
     uscc: str | None = None
 
 
-def enterprise_frame(settings: Settings, reader: reads.WarehouseReader, prefix: str) -> pa.Table:
-    """``uscc, region_code, industry_code`` of every enterprise in scope (cached per load)."""
-    path = settings.warehouse_path
-    stamp = path.stat().st_mtime if path.exists() else 0.0
-    key = (str(path), prefix, stamp)
-    with _lock:
-        hit = _frames.get(key)
-    if hit is not None:
-        return hit
-    # A cursor of its own: the thread's shared cursor may hold another query's pending result.
-    cur = reader.cursor().cursor()
-    try:
-        table = reads.export_enterprises(cur, prefix, reads.ListQuery(), MAX_FRAME)
-    finally:
-        cur.close()
-    frame = table.select(["uscc", "region_code", "industry_code"])
-    with _lock:
-        for old in [k for k in _frames if k[:2] == key[:2]]:
-            del _frames[old]
-        _frames[key] = frame
-    return frame
+def _in_scope(table: pa.Table, prefix: str) -> pa.Table:
+    return table.filter(pc.starts_with(table.column("region_code"), prefix))
 
 
-def _mix(table: pa.Table) -> dict[str, int]:
-    counts = Counter(table.column("risk_class").to_pylist())
-    return {c: int(counts.get(c, 0)) for c in CLASSES}
+def _sums(table: pa.Table, keys: list[str]) -> dict[tuple[Any, ...], int]:
+    """Sum of ``n`` per value of ``keys``."""
+    if table.num_rows == 0:
+        return {}
+    grouped = table.group_by(keys).aggregate([("n", "sum")]).to_pylist()
+    return {tuple(r[k] for k in keys): int(r["n_sum"]) for r in grouped}
 
 
-def _group(frame: pa.Table, key: str) -> list[dict[str, Any]]:
-    """Totals and C/D counts per value of ``key`` (classes joined when present)."""
-    keys = (
-        pc.utf8_slice_codeunits(frame.column("industry_code"), 0, 1) if key == "industry" else None
-    )
-    col = keys if keys is not None else frame.column(key)
-    has_class = "risk_class" in frame.column_names
-    cd = (
-        pc.is_in(frame.column("risk_class"), value_set=pa.array(["C", "D"]))
-        if has_class
-        else pa.array([False] * frame.num_rows)
-    )
-    grouped = (
-        pa.table({"key": col, "cd": pc.cast(cd, pa.int64())})
-        .group_by("key")
-        .aggregate([("cd", "sum"), ("cd", "count")])
-    )
+def _group(totals: pa.Table, latest: pa.Table | None, key: str) -> list[dict[str, Any]]:
+    """Enterprises and C/D-classed ones (latest month) per region code or industry section."""
+    total = _sums(totals, [key])
+    cd: dict[tuple[Any, ...], int] = {}
+    if latest is not None:
+        bad = latest.filter(pc.is_in(latest.column("class"), value_set=pa.array(["C", "D"])))
+        cd = _sums(bad, [key])
     out = []
-    for row in grouped.to_pylist():
-        total = int(row["cd_count"])
-        bad = int(row["cd_sum"] or 0)
+    for (value,), n in total.items():
+        bad_n = cd.get((value,), 0)
         out.append(
             {
-                "key": row["key"] or "",
-                "total": total,
-                "cd": bad if has_class else None,
-                "share": (bad / total if total else 0.0) if has_class else None,
+                "key": value or "",
+                "total": n,
+                "cd": bad_n if latest is not None else None,
+                "share": (bad_n / n if n else 0.0) if latest is not None else None,
             }
         )
     return sorted(out, key=lambda r: str(r["key"]))
@@ -114,31 +83,35 @@ def _group(frame: pa.Table, key: str) -> list[dict[str, Any]]:
 def cockpit(
     settings: Settings, reader: reads.WarehouseReader, who: Principal, today: dt.date
 ) -> dict[str, Any]:
-    """Class mix and trend, C/D share by region and industry, alerts opened/closed/overdue."""
-    frame = enterprise_frame(settings, reader, who.prefix)
-    scope = frame.column("uscc")
-    months = snapshots.list_months(settings.home)[-TREND_MONTHS:]
-    trend = []
+    """Class mix and trend, C/D share by region and industry, alerts opened/closed/overdue.
+
+    Read from small aggregates (enterprises by region and industry section; classes by
+    month, region, section and class), computed once per load and per classification run.
+    """
+    totals = _in_scope(reads.enterprise_summary(reader), who.prefix)
+    summary = reads.class_summary(reader, settings.home)
+    trend: list[dict[str, Any]] = []
     latest: pa.Table | None = None
-    for month in months:
-        classes = load_classes(settings, month)
-        if classes is None:
-            continue
-        mine = classes.filter(pc.is_in(classes.column("uscc"), value_set=scope))
-        trend.append({"month": month, **_mix(mine)})
-        latest = mine
-    joined = frame
-    if latest is not None:
-        joined = frame.join(latest, "uscc", join_type="left outer")
+    if summary is not None:
+        mine = _in_scope(summary, who.prefix)
+        by_month = _sums(mine, ["month", "class"])
+        months = sorted({m for m, _ in by_month})[-TREND_MONTHS:]
+        for month in months:
+            trend.append({"month": month, **{c: by_month.get((month, c), 0) for c in CLASSES}})
+        if months:
+            latest = mine.filter(pc.equal(mine.column("month"), months[-1]))
+    indicator_months = snapshots.list_months(settings.home)
     return {
         "region": who.region,
-        "enterprises": frame.num_rows,
+        "enterprises": int(pc.sum(totals.column("n")).as_py() or 0),
         "classes_available": latest is not None,
-        "month": trend[-1]["month"] if trend else (months[-1] if months else None),
+        "month": trend[-1]["month"]
+        if trend
+        else (indicator_months[-1] if indicator_months else None),
         "mix": {k: v for k, v in trend[-1].items() if k in CLASSES} if trend else None,
         "trend": trend,
-        "regions": _group(joined, "region_code"),
-        "industries": _group(joined, "industry"),
+        "regions": _group(totals, latest, "region_code"),
+        "industries": _group(totals, latest, "section"),
         "alerts": alerts_summary(settings, reader, who, today),
     }
 
@@ -234,28 +207,16 @@ def case_in_scope(
     return out
 
 
-def class_history(settings: Settings, uscc: str) -> list[dict[str, str]]:
-    """The enterprise's class in each month that has classes, oldest first."""
-    out = []
-    for month in snapshots.list_months(settings.home)[-TREND_MONTHS * 3 :]:
-        classes = load_classes(settings, month)
-        if classes is None:
-            continue
-        hit = classes.filter(pc.equal(classes.column("uscc"), uscc))
-        if hit.num_rows:
-            out.append({"month": month, "class": str(hit.column("risk_class")[0])})
-    return out
-
-
-def mark_classes(settings: Settings, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add the latest class to each enterprise node of a graph (risky nodes are C/D)."""
-    months = snapshots.list_months(settings.home)
-    classes = load_classes(settings, months[-1]) if months else None
-    if classes is None:
+def mark_classes(
+    settings: Settings, reader: reads.WarehouseReader, nodes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add the latest month's class to each enterprise node of a graph (risky nodes are C/D)."""
+    ids = [str(n["id"]) for n in nodes if n.get("kind") == "E"]
+    rows = reads.class_rows(reader, settings.home, ids)
+    if not rows:
         return nodes
-    ids = pa.array([n["id"] for n in nodes if n.get("kind") == "E"], pa.string())
-    hit = classes.filter(pc.is_in(classes.column("uscc"), value_set=ids)).to_pylist()
-    found = {r["uscc"]: r["risk_class"] for r in hit}
+    latest = max(str(r["month"]) for r in rows)
+    found = {r["uscc"]: r["class"] for r in rows if r["month"] == latest}
     for node in nodes:
         if node["id"] in found:
             node["risk_class"] = found[node["id"]]

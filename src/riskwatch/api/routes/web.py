@@ -214,8 +214,9 @@ def case_move(
 @router.get("/api/web/enterprises/{uscc}/classes")
 def enterprise_classes(uscc: USCC, who: Staff, services: ServicesDep) -> dict[str, Any]:
     """Class history of one enterprise in your region."""
-    services.enterprises.profile(who, uscc)  # scope check, audited
-    return {"uscc": uscc.upper(), "history": data.class_history(services.settings, uscc.upper())}
+    profile = services.enterprises.profile(who, uscc)  # scope check, audited
+    history = [{"month": h["month"], "class": h["class"]} for h in profile["class_history"]]
+    return {"uscc": uscc.upper(), "history": history}
 
 
 @router.get("/api/web/enterprises/{uscc}/graph")
@@ -224,7 +225,7 @@ def enterprise_graph(
 ) -> dict[str, Any]:
     """The relationship graph (depth 1–2) with each enterprise's latest class."""
     graph = services.enterprises.graph(who, uscc, depth)
-    graph["nodes"] = data.mark_classes(services.settings, graph["nodes"])
+    graph["nodes"] = data.mark_classes(services.settings, services.reader, graph["nodes"])
     return graph
 
 
