@@ -89,6 +89,47 @@ def test_concurrent_appenders_keep_one_chain(logged: Settings) -> None:
     assert report.ok and report.entries == 50
 
 
+def test_concurrent_requests_share_commits_and_each_gets_its_own_entry(logged: Settings) -> None:
+    """Group commit: 16 threads × 5 entries; every call returns the sequence number of its
+    own, committed entry (seen in the log with its actor and target), none is lost."""
+    got: dict[tuple[str, str], int] = {}
+
+    def work(k: int) -> None:
+        for i in range(5):
+            got[(f"g{k}", str(i))] = audit.record(logged, SERVICE, f"g{k}", "read", str(i))
+
+    threads = [Thread(target=work, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got.values()) == list(range(11, 91))
+    with service_session(logged) as s:
+        stored = {e.seq: (e.actor, e.target) for e in s.query(AuditEntry)}
+    assert all(stored[seq] == key for key, seq in got.items())
+    assert audit.verify(logged, SERVICE).ok
+
+
+def test_a_failed_commit_leaves_other_requests_to_retry(
+    logged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = audit._commit
+    calls = {"n": 0}
+
+    def flaky(settings: Settings, service: ServiceSettings, batch: list[object]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk full")
+        real(settings, service, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "_commit", flaky)
+    with pytest.raises(OSError):
+        audit.record(logged, SERVICE, "x", "read", "first")
+    assert audit.record(logged, SERVICE, "y", "read", "second") == 11
+    report = audit.verify(logged, SERVICE)
+    assert report.ok and report.entries == 11
+
+
 def test_the_cli_says_where_the_log_was_tampered(
     logged: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,6 +52,22 @@ def entry_hash(
     return hmac.new(mac_key, body.encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass
+class _Pending:
+    """An entry waiting for a commit (group commit: one transaction for many requests)."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    detail: dict[str, Any] | None
+    seq: int = 0
+
+
+_QUEUE: dict[tuple[object, str], list[_Pending]] = {}
+_QUEUE_LOCK = threading.Lock()
+
+
 def record(
     settings: Settings,
     service: ServiceSettings,
@@ -60,23 +76,56 @@ def record(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> int:
-    """Append one entry and return its sequence number."""
-    at = now()
+    """Append one entry and return its sequence number once it is committed.
+
+    Group commit: an entry joins the queue; whoever holds the appender lock next writes the
+    whole queue in one transaction (one fsync), so concurrent requests share a commit
+    instead of taking turns, and none returns before its entry is durable.
+    """
     clean = json.loads(json.dumps(detail, ensure_ascii=False, default=str)) if detail else None
-
-    def make(seq: int, prev: str) -> store.AuditEntry:
-        digest = entry_hash(service.secret_key, seq, at, actor, action, target, clean, prev)
-        return store.AuditEntry(
-            seq=seq, at=at, actor=actor, action=action, target=target, detail=clean,
-            prev_hash=prev, hash=digest,
-        )  # fmt: skip
-
+    item = _Pending(now(), actor, action, target, clean)
+    key = (settings.home, settings.database_url)
+    with _QUEUE_LOCK:
+        _QUEUE.setdefault(key, []).append(item)
     with _LOCK:
-        if not _READY.get((settings.home, settings.database_url)):
-            store.ensure_head(lambda: service_session(settings))
-            _READY[(settings.home, settings.database_url)] = True
-        with service_session(settings) as s:
-            return store.append(s, make).seq
+        if item.seq:  # committed by the request that held the lock before
+            return item.seq
+        with _QUEUE_LOCK:
+            batch = _QUEUE.pop(key, [])
+        try:
+            _commit(settings, service, batch)
+        except BaseException:
+            for other in batch:
+                if other is not item:  # they retry on their own
+                    with _QUEUE_LOCK:
+                        _QUEUE.setdefault(key, []).append(other)
+            raise
+    return item.seq
+
+
+def _commit(settings: Settings, service: ServiceSettings, batch: list[_Pending]) -> None:
+    """Append a batch in order in one transaction; set each entry's sequence number."""
+    key = (settings.home, settings.database_url)
+    if not _READY.get(key):
+        store.ensure_head(lambda: service_session(settings))
+        _READY[key] = True
+
+    def maker(p: _Pending) -> Any:
+        def make(seq: int, prev: str) -> store.AuditEntry:
+            digest = entry_hash(
+                service.secret_key, seq, p.at, p.actor, p.action, p.target, p.detail, prev
+            )
+            return store.AuditEntry(
+                seq=seq, at=p.at, actor=p.actor, action=p.action, target=p.target,
+                detail=p.detail, prev_hash=prev, hash=digest,
+            )  # fmt: skip
+
+        return make
+
+    with service_session(settings) as s:
+        seqs = [store.append(s, maker(p)).seq for p in batch]
+    for p, seq in zip(batch, seqs, strict=True):
+        p.seq = seq
 
 
 @dataclass
