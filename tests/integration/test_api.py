@@ -170,6 +170,32 @@ def test_a_profile_lists_the_enterprises_alerts(api: Api, two_cases: tuple[str, 
     assert [a["alert_id"] for a in admin["alerts"]["items"]] == [f"A-{theirs}"]
 
 
+def test_the_overview_counts_the_cases_in_scope(api: Api, two_cases: tuple[str, str]) -> None:
+    summary = api.client.get("/api/web/cockpit", headers=api.h("jinshui")).json()["alerts"]
+    assert summary["total"] == 1 and summary["by_severity"] == {"high": 1}
+    assert sum(summary["by_state"].values()) == 1
+    assert summary["overdue"] == (1 if dt.date.today() > dt.date(2025, 6, 8) else 0)
+    assert summary["opened_30d"] == (1 if dt.date.today() <= dt.date(2025, 7, 1) else 0)
+    city = api.client.get("/api/web/cockpit", headers=api.h("zhengzhou")).json()["alerts"]
+    assert city["total"] == 2 and city["by_severity"] == {"high": 2}
+
+
+def test_the_case_queue_is_scoped_filtered_and_paged(api: Api, two_cases: tuple[str, str]) -> None:
+    mine, theirs = two_cases
+    h = api.h("zhengzhou")
+    both = api.client.get("/api/web/cases", headers=h).json()
+    assert both["total"] == 2 and {c["case_id"] for c in both["items"]} == {mine, theirs}
+    assert {c["region_code"] for c in both["items"]} == {J, Z}
+    one = api.client.get(f"/api/web/cases?region={Z}", headers=h).json()
+    assert [c["case_id"] for c in one["items"]] == [theirs] and one["total"] == 1
+    page = api.client.get("/api/web/cases?limit=1&offset=1", headers=h).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+    assert api.client.get("/api/web/cases?severity=low", headers=h).json()["total"] == 0
+    # a district user asking for another district's region gets nothing from it
+    other = api.client.get(f"/api/web/cases?region={Z}", headers=api.h("jinshui")).json()
+    assert other == {"total": 0, "limit": 50, "offset": 0, "items": []}
+
+
 def test_logout_revokes_the_token(api: Api) -> None:
     token = api.login("zhongyuan")
     h = {"Authorization": f"Bearer {token}"}

@@ -48,6 +48,7 @@ class CaseView(BaseModel):
     actions: list[str] | None
     closed_on: dt.date | None
     version: int
+    region_code: str | None = None
 
 
 class EventView(BaseModel):
@@ -100,6 +101,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _filters(
+    state: str | None = None,
+    department: str | None = None,
+    assignee: str | None = None,
+    uscc: str | None = None,
+    overdue_on: dt.date | None = None,
+    prefixes: tuple[str, ...] = (),
+    severity: str | None = None,
+    deadline_before: dt.date | None = None,
+) -> dict[str, Any]:
+    if state is not None:
+        state = CaseState(state).value if state in CaseState._value2member_map_ else _bad(state)
+    return {
+        "state": state, "department": department, "assignee": assignee, "uscc": uscc,
+        "overdue_on": overdue_on, "prefixes": prefixes, "severity": severity,
+        "deadline_before": deadline_before,
+    }  # fmt: skip
+
+
 def list_cases(
     settings: Settings,
     *,
@@ -112,20 +132,42 @@ def list_cases(
     offset: int = 0,
 ) -> list[CaseView]:
     """Cases matching the filters, most urgent deadline first."""
-    if state is not None:
-        state = CaseState(state).value if state in CaseState._value2member_map_ else _bad(state)
+    filters = _filters(state, department, assignee, uscc, overdue_on)
     with session_scope(settings) as s:
-        rows = ops.list_cases(
-            s,
-            state=state,
-            department=department,
-            assignee=assignee,
-            uscc=uscc,
-            overdue_on=overdue_on,
-            limit=limit,
-            offset=offset,
-        )
+        rows = ops.list_cases(s, limit=limit, offset=offset, **filters)
         return [CaseView.model_validate(c) for c in rows]
+
+
+def case_page(
+    settings: Settings, *, limit: int, offset: int, **filters: Any
+) -> tuple[int, list[CaseView]]:
+    """A page of the cases matching the filters (of :func:`_filters`; ``prefixes``: region
+    codes every case's region must start with), most urgent first, and how many match."""
+    where = _filters(**filters)
+    with session_scope(settings) as s:
+        rows = ops.list_cases(s, limit=limit, offset=offset, **where)
+        return ops.count_cases(s, **where), [CaseView.model_validate(c) for c in rows]
+
+
+def case_summary(settings: Settings, prefix: str, today: dt.date) -> dict[str, Any]:
+    """Cases of a region prefix: total, by state and severity, opened and closed in the
+    last 30 days, overdue (counted in the database)."""
+    since = today - dt.timedelta(days=30)
+    with session_scope(settings) as s:
+        rows = ops.case_counts(s, prefix, since, today)
+    by_state: dict[str, int] = defaultdict(int)
+    by_severity: dict[str, int] = defaultdict(int)
+    for r in rows:
+        by_state[str(r["state"])] += int(r["n"])
+        by_severity[str(r["severity"])] += int(r["n"])
+    return {
+        "total": sum(int(r["n"]) for r in rows),
+        "by_state": dict(by_state),
+        "opened_30d": sum(int(r["opened"] or 0) for r in rows),
+        "closed_30d": sum(int(r["closed"] or 0) for r in rows),
+        "overdue": sum(int(r["overdue"] or 0) for r in rows),
+        "by_severity": dict(by_severity),
+    }
 
 
 def _bad(state: str) -> str:

@@ -184,7 +184,7 @@ class EnterpriseService:
         return out
 
     def _indicators(self, uscc: str) -> dict[str, Any]:
-        months = snapshots.list_months(self.settings.home)
+        months = snapshots.recent_months(self.settings.home)
         if not months:
             return {"month": None, "dimensions": {}}
         row = reads.indicator_row(self.reader, self.settings.home, months[-1], uscc)
@@ -238,7 +238,7 @@ class EnterpriseService:
         if rows:
             return {"by": by, "rows": rows}
         if by == "month":  # no classes yet: the months with indicators
-            months = snapshots.list_months(self.settings.home)
+            months = snapshots.recent_months(self.settings.home)
             return {"by": by, "rows": [{"key": m} for m in months]}
         return {"by": by, "rows": reads.stats_enterprises(self.reader.cursor(), who.prefix, by)}
 

@@ -789,8 +789,13 @@ def class_rows(reader: WarehouseReader, home: Path, usccs: Sequence[str]) -> lis
     if len(usccs) == 1:
         sql = f"SELECT * FROM serving.{table} WHERE uscc = ? ORDER BY month"
         return _rows(reader.cursor(), sql, [usccs[0]])
-    sql = f"SELECT * FROM serving.{table} WHERE list_contains(?, uscc) ORDER BY uscc, month"
-    return _rows(reader.cursor(), sql, [list(usccs)])
+    # the copy is sorted by uscc: the range lets the zone maps skip all but the row groups
+    # that can hold them (a page of a uscc-ordered list is one narrow range)
+    sql = (
+        f"SELECT * FROM serving.{table} WHERE uscc BETWEEN ? AND ? "
+        "AND list_contains(?, uscc) ORDER BY uscc, month"
+    )
+    return _rows(reader.cursor(), sql, [min(usccs), max(usccs), list(usccs)])
 
 
 def class_stats(reader: WarehouseReader, home: Path, prefix: str, by: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,27 @@ def list_months(home: Path, catalogue_fingerprint: str | None = None) -> list[st
     if catalogue_fingerprint is None:
         return months
     return [m for m in months if _fingerprint_of(home, m) == catalogue_fingerprint]
+
+
+_RECENT: dict[Path, tuple[int, float, list[str]]] = {}
+RECENT_SECONDS = 10.0
+
+
+def recent_months(home: Path) -> list[str]:
+    """:func:`list_months` for request paths: remembered until the snapshot folder changes
+    or for at most :data:`RECENT_SECONDS` (listing globs every month's folder)."""
+    root = snapshot_root(home)
+    try:
+        stamp = root.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    hit = _RECENT.get(root)
+    clock = time.monotonic()
+    if hit is not None and hit[0] == stamp and clock - hit[1] < RECENT_SECONDS:
+        return list(hit[2])
+    months = list_months(home)
+    _RECENT[root] = (stamp, clock, months)
+    return list(months)
 
 
 def _fingerprint_of(home: Path, month: str) -> str | None:

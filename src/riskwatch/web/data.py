@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +99,7 @@ def cockpit(
             trend.append({"month": month, **{c: by_month.get((month, c), 0) for c in CLASSES}})
         if months:
             latest = mine.filter(pc.equal(mine.column("month"), months[-1]))
-    indicator_months = snapshots.list_months(settings.home)
+    indicator_months = snapshots.recent_months(settings.home)
     return {
         "region": who.region,
         "enterprises": int(pc.sum(totals.column("n")).as_py() or 0),
@@ -116,35 +115,12 @@ def cockpit(
     }
 
 
-def _scoped(
-    settings: Settings, reader: reads.WarehouseReader, who: Principal, rows: list[Any]
-) -> list[tuple[Any, str]]:
-    """Cases whose enterprise is in the caller's scope, with its region code."""
-    regions = reads.regions_of(reader.cursor(), sorted({r.uscc for r in rows}))
-    return [
-        (r, regions[r.uscc])
-        for r in rows
-        if r.uscc in regions and regions[r.uscc].startswith(who.prefix)
-    ]
-
-
 def alerts_summary(
     settings: Settings, reader: reads.WarehouseReader, who: Principal, today: dt.date
 ) -> dict[str, Any]:
     """Counts of cases by state, opened and closed in the last 30 days, overdue."""
     with opdb_lock:
-        found = case_service.list_cases(settings, limit=MAX_CASES)
-    rows = _scoped(settings, reader, who, found)
-    since = today - dt.timedelta(days=30)
-    by_state = Counter(str(r.state) for r, _ in rows)
-    return {
-        "total": len(rows),
-        "by_state": dict(by_state),
-        "opened_30d": sum(1 for r, _ in rows if r.opened_on >= since),
-        "closed_30d": sum(1 for r, _ in rows if r.closed_on and r.closed_on >= since),
-        "overdue": sum(1 for r, _ in rows if _overdue(r, today)),
-        "by_severity": dict(Counter(str(r.severity) for r, _ in rows)),
-    }
+        return case_service.case_summary(settings, who.prefix, today)
 
 
 def _overdue(case: Any, today: dt.date) -> bool:
@@ -160,34 +136,29 @@ def case_queue(
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
-    """The filtered queue within scope, most urgent deadline first, overdue flagged."""
+    """The filtered queue within scope, most urgent deadline first, overdue flagged
+    (filtered, counted and paged in the operational database)."""
+    prefixes = (who.prefix, filt.region) if filt.region else (who.prefix,)
     with opdb_lock:
-        rows = case_service.list_cases(
+        total, rows = case_service.case_page(
             settings,
             state=filt.state,
             department=filt.department,
             uscc=filt.uscc,
             overdue_on=today if filt.overdue else None,
-            limit=MAX_CASES,
+            prefixes=prefixes,
+            severity=filt.severity,
+            deadline_before=filt.deadline_before,
+            limit=limit,
+            offset=offset,
         )
     items = []
-    for case, region in _scoped(settings, reader, who, rows):
-        if filt.severity and case.severity != filt.severity:
-            continue
-        if filt.region and not region.startswith(filt.region):
-            continue
-        if filt.deadline_before and case.deadline > filt.deadline_before:
-            continue
+    for case in rows:
         item = case.model_dump(mode="json")
-        item["region_code"] = region
+        item["region_code"] = case.region_code or ""
         item["overdue"] = _overdue(case, today)
         items.append(item)
-    return {
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-        "items": items[offset : offset + limit],
-    }
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
 def case_in_scope(

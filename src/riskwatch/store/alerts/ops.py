@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -75,31 +75,73 @@ def get_case(session: Session, case_id: str) -> Case:
     return case
 
 
-def list_cases(
-    session: Session,
-    *,
+def _case_filters(
     state: str | None = None,
     department: str | None = None,
     assignee: str | None = None,
     uscc: str | None = None,
     overdue_on: dt.date | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Case]:
-    """Cases matching the filters, most urgent deadline first."""
-    stmt = select(Case)
+    prefixes: Sequence[str] = (),
+    severity: str | None = None,
+    deadline_before: dt.date | None = None,
+) -> list[Any]:
+    where: list[Any] = []
     if state:
-        stmt = stmt.where(Case.state == state)
+        where.append(Case.state == state)
     if department:
-        stmt = stmt.where(Case.department == department)
+        where.append(Case.department == department)
     if assignee:
-        stmt = stmt.where(Case.assignee == assignee)
+        where.append(Case.assignee == assignee)
     if uscc:
-        stmt = stmt.where(Case.uscc == uscc)
+        where.append(Case.uscc == uscc)
     if overdue_on:
-        stmt = stmt.where(Case.deadline < overdue_on, Case.state.not_in(TERMINAL_STATES))
+        where += [Case.deadline < overdue_on, Case.state.not_in(TERMINAL_STATES)]
+    for prefix in prefixes:  # region scope, and a region filter within it
+        where.append(func.coalesce(Case.region_code, "").startswith(prefix))
+    if severity:
+        where.append(Case.severity == severity)
+    if deadline_before:
+        where.append(Case.deadline <= deadline_before)
+    return where
+
+
+def list_cases(
+    session: Session, *, limit: int = 100, offset: int = 0, **filters: Any
+) -> list[Case]:
+    """Cases matching the filters (see :func:`_case_filters`), most urgent deadline first."""
+    stmt = select(Case).where(*_case_filters(**filters))
     stmt = stmt.order_by(Case.deadline, Case.case_id).limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
+
+
+def count_cases(session: Session, **filters: Any) -> int:
+    """How many cases match the filters."""
+    stmt = select(func.count()).select_from(Case).where(*_case_filters(**filters))
+    return int(session.scalar(stmt) or 0)
+
+
+def case_counts(
+    session: Session, prefix: str, since: dt.date, today: dt.date
+) -> list[dict[str, Any]]:
+    """Cases of a region prefix per (state, severity): how many, opened and closed since
+    ``since``, overdue at ``today`` (one aggregate query, whatever the number of cases)."""
+
+    def flag(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (
+        select(
+            Case.state,
+            Case.severity,
+            func.count().label("n"),
+            flag(Case.opened_on >= since).label("opened"),
+            flag(Case.closed_on >= since).label("closed"),
+            flag((Case.deadline < today) & Case.state.not_in(TERMINAL_STATES)).label("overdue"),
+        )
+        .where(func.coalesce(Case.region_code, "").startswith(prefix))
+        .group_by(Case.state, Case.severity)
+    )
+    return [dict(r._mapping) for r in session.execute(stmt)]
 
 
 def case_alerts(session: Session, case_id: str) -> list[Alert]:
