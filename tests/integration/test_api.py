@@ -261,6 +261,14 @@ def test_classes_reach_profiles_lists_stats_and_partners(api: Api) -> None:
     assert [c["class"] for c in profile["class_history"]] == ["C", "D"]
     listed = api.client.get("/api/enterprises?class=D", headers=h).json()
     assert [i["uscc"] for i in listed["items"]] == [uscc(3)] and listed["items"][0]["class"] == "D"
+    # a page reads its classes from the list copy (enterprises with their latest class)
+    reader = api.client.app.state.services.reader
+    assert any(name.startswith("lst_") for name in reader.serving_tables)
+    page = api.client.get("/api/enterprises?limit=50", headers=h).json()["items"]
+    assert {(i["uscc"], i["class"], i["month"]) for i in page if i["uscc"] == uscc(3)} == {
+        (uscc(3), "D", "2025-06")
+    }
+    assert all(i["class"] == "A" for i in page if i["uscc"] != uscc(3))
     stats = api.client.get("/api/stats/classes?by=region", headers=h).json()["rows"]
     assert stats == [{"key": J, "class": "A", "enterprises": 11},
                      {"key": J, "class": "D", "enterprises": 1}]  # fmt: skip

@@ -46,6 +46,7 @@ def serve(
         WarehouseReader,
         build_serving,
         ensure_read_indexes,
+        list_table,
         warm,
     )
     from riskwatch.store.warehouse import open_warehouse
@@ -61,6 +62,7 @@ def serve(
         reader = WarehouseReader(settings.warehouse_path, settings.threads, settings.memory_limit)
         warm(reader, settings.home)
         build_serving(reader, settings.home)
+        list_table(reader, settings.home)
         reader.close()
     if schedule:
         jobs.start_scheduler(settings)

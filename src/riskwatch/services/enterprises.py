@@ -136,11 +136,13 @@ class EnterpriseService:
         """A page of enterprises within the caller's scope."""
         limit, offset = _page(limit, offset)
         total, rows = reads.list_enterprises(
-            self.reader.cursor(), who.prefix, query, limit, offset, self.reader
-        )
+            self.reader.cursor(), who.prefix, query, limit, offset, self.reader,
+            self.settings.home,
+        )  # fmt: skip
         self._audit(who, action, None, total=total, offset=offset, rows=len(rows),
                     filters=_describe(query))  # fmt: skip
-        if who.fields is None or who.fields & {"class", "score", "month"}:
+        with_classes = bool(rows) and "class" in rows[0]  # read with the page
+        if not with_classes and (who.fields is None or who.fields & {"class", "score", "month"}):
             classes = self._classes([str(r["uscc"]) for r in rows])
             rows = [r | _class_fields((classes.get(str(r["uscc"])) or [{}])[-1]) for r in rows]
         return {"total": total, "limit": limit, "offset": offset,
@@ -171,7 +173,9 @@ class EnterpriseService:
     def prepare(self, force: bool = False) -> bool:
         """Build the serving copies profiles read (at start-up; after loads)."""
         reads.warm(self.reader, self.settings.home)
-        return reads.build_serving(self.reader, self.settings.home, force)
+        rebuilt = reads.build_serving(self.reader, self.settings.home, force)
+        reads.list_table(self.reader, self.settings.home)  # needs the copies just built
+        return rebuilt
 
     def invalidate(self) -> None:
         """After a load: read the warehouse itself until the copies are rebuilt."""

@@ -222,13 +222,22 @@ def list_enterprises(
     limit: int,
     offset: int,
     reader: WarehouseReader | None = None,
+    home: Path | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """A page of enterprises within the scope, and the total matching (remembered by
-    ``reader`` when given, so the next page of the same filter does not count again)."""
+    ``reader`` when given, so the next page of the same filter does not count again).
+
+    With ``reader`` and ``home`` and classes published, rows also hold each enterprise's
+    latest ``class``, ``score`` and ``month`` (read from :func:`list_table`).
+    """
     where, params = _where(prefix, query)
     # the uscc-sorted serving copy when current: a page in uscc order is read from the
     # first matching rows on, and a code is found by the zone maps
     src = reader.t("enterprises") if reader is not None else "enterprises"
+    columns = LIST_COLUMNS
+    listed = list_table(reader, home) if reader is not None and home is not None else None
+    if listed is not None:
+        src, columns = f"serving.{listed}", f"{LIST_COLUMNS}, class, score, class_month AS month"
     key = (where, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     total = None if reader is None else reader.cached_count(key)
     if total is None:
@@ -239,7 +248,7 @@ def list_enterprises(
     order = SORTS.get(query.sort, "uscc")
     rows = _rows(
         cur,
-        f"SELECT {LIST_COLUMNS} FROM {src} e WHERE {where} ORDER BY {order}, uscc LIMIT ? OFFSET ?",
+        f"SELECT {columns} FROM {src} e WHERE {where} ORDER BY {order}, uscc LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return total, rows
@@ -642,6 +651,7 @@ def warm(reader: WarehouseReader, home: Path) -> str | None:
     aggregates now, not on a first request."""
     enterprise_summary(reader)
     class_summary(reader, home)
+    list_table(reader, home)
     months = snapshots.list_months(home)
     return _serving_table(reader, home, months[-1]) if months else None
 
@@ -733,6 +743,33 @@ def _class_table(reader: WarehouseReader, home: Path) -> str | None:
             "industry_code, class, score, probability, model_version, reasons, overrides "
             "FROM read_parquet(?) ORDER BY uscc, month",
             [[str(p) for p in parts]],
+        )
+        reader.serving_tables.add(name)
+    return name
+
+
+def list_table(reader: WarehouseReader, home: Path) -> str | None:
+    """A uscc-sorted serving copy of the enterprises with each one's latest class, score
+    and class month (``class_month``), for lists: a page carries its classes without a
+    lookup per page. None while the serving copies are being rebuilt or before classes."""
+    if not reader.serving_ready:
+        return None
+    classes = _class_table(reader, home)
+    if classes is None:
+        return None
+    key = f"{classes}|{_load_mark(reader)}|{SERVING_LAYOUT}"
+    name = f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    if name in reader.serving_tables:
+        return name
+    with reader.lock:
+        con = reader.cursor()
+        _attach_serving(con, home)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS serving.{name} AS "
+            "SELECT e.*, c.class, c.score, c.month AS class_month FROM serving.s_enterprises e "
+            f"LEFT JOIN (SELECT uscc, class, score, month FROM serving.{classes} "
+            "QUALIFY row_number() OVER (PARTITION BY uscc ORDER BY month DESC) = 1) c "
+            "USING (uscc) ORDER BY e.uscc"
         )
         reader.serving_tables.add(name)
     return name
