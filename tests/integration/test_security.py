@@ -33,6 +33,9 @@ def test_a_district_user_cannot_read_another_districts_enterprise(api: Api, targ
     assert r.json() == {"detail": f"no enterprise {target} in your region"}
     graph = api.client.get(f"/api/enterprises/{target}/graph", headers=api.h("jinshui"))
     assert graph.status_code == 404
+    for path in ("graph", "classes"):  # the dashboard's own reads of one enterprise
+        web = api.client.get(f"/api/web/enterprises/{target}/{path}", headers=api.h("jinshui"))
+        assert web.status_code == 404
 
 
 def test_lists_searches_and_filters_stay_in_the_district(api: Api) -> None:

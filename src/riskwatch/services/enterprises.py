@@ -181,6 +181,17 @@ class EnterpriseService:
         """After a load: read the warehouse itself until the copies are rebuilt."""
         reads.invalidate_serving(self.reader)
 
+    def class_history(self, who: Principal, uscc: str) -> list[dict[str, Any]]:
+        """The class of one enterprise in scope in every month with classes, oldest first
+        (NotFound outside the scope, as for the profile)."""
+        uscc = uscc.strip().upper()
+        basics = reads.enterprise(self.reader, who.prefix, uscc)
+        self._audit(who, "enterprise.classes", uscc, found=basics is not None)
+        if basics is None:
+            raise NotFoundError(f"no enterprise {uscc} in your region")
+        rows = self._classes([uscc]).get(uscc, [])
+        return [{"month": r["month"], "class": r["class"]} for r in rows]
+
     def _classes(self, usccs: list[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         for row in reads.class_rows(self.reader, self.settings.home, usccs):

@@ -214,8 +214,7 @@ def case_move(
 @router.get("/api/web/enterprises/{uscc}/classes")
 def enterprise_classes(uscc: USCC, who: Staff, services: ServicesDep) -> dict[str, Any]:
     """Class history of one enterprise in your region."""
-    profile = services.enterprises.profile(who, uscc)  # scope check, audited
-    history = [{"month": h["month"], "class": h["class"]} for h in profile["class_history"]]
+    history = services.enterprises.class_history(who, uscc)  # scope checked, audited
     return {"uscc": uscc.upper(), "history": history}
 
 
