@@ -50,6 +50,26 @@ def test_list_filters_and_paging(api: Api) -> None:
     assert api.client.get("/api/enterprises?limit=500", headers=h).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("q", "offset", "total", "shown"),
+    [
+        ("测试1", 0, 16, 5),  # 测试1, 测试10–12, 测试101–112
+        ("测试1", 15, 16, 1),  # the count is remembered; the last page
+        ("测试11", 0, 4, 4),  # 测试11, 测试110–112
+        ("测试11", 8, 4, 0),  # past the end: the total still comes back
+        ("测试2", 8, 1, 0),  # past the end on the first request of this search
+        ("无此企业", 0, 0, 0),
+    ],
+)
+def test_a_name_search_counts_its_matches(
+    api: Api, q: str, offset: int, total: int, shown: int
+) -> None:
+    h = api.h("zhengzhou")
+    page = api.client.get(f"/api/enterprises?q={q}&limit=5&offset={offset}", headers=h).json()
+    assert page["total"] == total and len(page["items"]) == shown
+    assert all(q in i["name"] for i in page["items"])
+
+
 def test_stats_by_region(api: Api) -> None:
     rows = api.client.get("/api/stats/classes?by=region", headers=api.h("zhengzhou")).json()
     assert rows["rows"] == [{"key": Z, "enterprises": 12}, {"key": J, "enterprises": 12}]

@@ -240,18 +240,33 @@ def list_enterprises(
         src, columns = f"serving.{listed}", f"{LIST_COLUMNS}, class, score, class_month AS month"
     key = (where, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     total = None if reader is None else reader.cached_count(key)
+    order = SORTS.get(query.sort, "uscc")
+    page = f"FROM {src} e WHERE {where} ORDER BY {order}, uscc LIMIT ? OFFSET ?"
+    if total is None and _searches_names(query):
+        # a name search scans every name: count its (few) matches in the same scan
+        rows = _rows(cur, f"SELECT {columns}, count(*) OVER () AS _total {page}",
+                     [*params, limit, offset])  # fmt: skip
+        if rows:
+            total = int(rows[0]["_total"])
+            for row in rows:
+                del row["_total"]
+        elif offset == 0:
+            total = 0
+        if total is not None and reader is not None:
+            reader.remember_count(key, total)
+        if total is not None:
+            return total, rows
     if total is None:
         found = cur.execute(f"SELECT count(*) FROM {src} e WHERE {where}", params).fetchone()
         total = int(found[0]) if found else 0
         if reader is not None:
             reader.remember_count(key, total)
-    order = SORTS.get(query.sort, "uscc")
-    rows = _rows(
-        cur,
-        f"SELECT {columns} FROM {src} e WHERE {where} ORDER BY {order}, uscc LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    return total, rows
+    return total, _rows(cur, f"SELECT {columns} {page}", [*params, limit, offset])
+
+
+def _searches_names(query: ListQuery) -> bool:
+    """Whether the list filter searches text in every name (not a whole credit code)."""
+    return bool(query.q) and not USCC_LIKE.fullmatch((query.q or "").strip().upper())
 
 
 def export_enterprises(
