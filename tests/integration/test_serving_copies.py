@@ -114,3 +114,40 @@ def test_paging_through_a_filter_counts_it_once(served: tuple[reads.WarehouseRea
     reads.invalidate_serving(reader)
     assert not reader.counts
     assert reads.list_enterprises(cur, "41", query, 10, 0, reader)[0] == expected
+
+
+def test_copies_of_earlier_runs_are_pruned(served: tuple[reads.WarehouseReader, Path]) -> None:
+    import pyarrow as pa
+
+    from riskwatch.store.classes import write_classes
+
+    reader, home = served
+    reads.build_serving(reader, home)
+    cur = reader.cursor()
+    usccs = [u for (u,) in cur.execute("SELECT uscc FROM enterprises ORDER BY uscc").fetchall()]
+    made = []
+    for run in ("R1", "R2"):  # the month's classes replaced by a second run
+        n = len(usccs)
+        write_classes(home, "2025-06", pa.table({
+            "uscc": usccs, "month": ["2025-06"] * n, "region_code": ["410105"] * n,
+            "industry_code": ["F5211"] * n, "class": ["B"] * n, "score": [300] * n,
+            "probability": [0.3] * n, "model_version": ["m"] * n, "reasons": ["[]"] * n,
+            "overrides": ["[]"] * n,
+        }), run_id=run)  # fmt: skip
+        made.append(reads.list_table(reader, home))
+    assert made[0] != made[1] and None not in made
+
+    def tables() -> set[str]:
+        rows = (
+            reader.cursor()
+            .execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving'")
+            .fetchall()
+        )
+        return {str(n) for (n,) in rows if str(n).startswith(("cls_", "lst_"))}
+
+    assert len(tables()) == 4  # two class copies, two list copies
+    dropped = reads.prune_serving(reader, home)
+    assert len(dropped) == 2 and made[0] in dropped
+    assert tables() == {made[1], reads._class_table(reader, home)}
+    page = reads.list_enterprises(cur, "", reads.ListQuery(), 5, 0, reader, home)[1]
+    assert [r["class"] for r in page] == ["B"] * 5

@@ -47,6 +47,7 @@ def serve(
         build_serving,
         ensure_read_indexes,
         list_table,
+        prune_serving,
         warm,
     )
     from riskwatch.store.warehouse import open_warehouse
@@ -63,6 +64,7 @@ def serve(
         warm(reader, settings.home)
         build_serving(reader, settings.home)
         list_table(reader, settings.home)
+        prune_serving(reader, settings.home)  # copies of earlier runs and loads
         reader.close()
     if schedule:
         jobs.start_scheduler(settings)

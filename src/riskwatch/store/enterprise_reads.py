@@ -790,6 +790,36 @@ def list_table(reader: WarehouseReader, home: Path) -> str | None:
     return name
 
 
+def prune_serving(reader: WarehouseReader, home: Path) -> list[str]:
+    """Drop the copies of classes, lists and indicator months that are no longer current
+    (every classification run and load makes new ones); returns the names dropped.
+
+    Only where no request can be reading them: ``riskwatch serve`` calls it before the
+    service starts.
+    """
+    months = snapshots.list_months(home)
+    keep = {
+        _class_table(reader, home),
+        list_table(reader, home),
+        _serving_table(reader, home, months[-1]) if months else None,
+    }
+    with reader.lock:
+        con = reader.cursor()
+        _attach_serving(con, home)
+        names = [
+            str(n)
+            for (n,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving' "
+                "AND regexp_matches(table_name, '^(cls|lst|ind)_')"
+            ).fetchall()
+        ]
+        dropped = [n for n in names if n not in keep]
+        for name in dropped:
+            con.execute(f"DROP TABLE IF EXISTS serving.{name}")
+            reader.serving_tables.discard(name)
+    return dropped
+
+
 def _load_mark(reader: WarehouseReader) -> str:
     """Changes with every load of the warehouse."""
     return str(reader.cursor().execute("SELECT count(*), max(load_id) FROM loads").fetchone())
