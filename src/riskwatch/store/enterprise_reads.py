@@ -747,19 +747,29 @@ def _class_table(reader: WarehouseReader, home: Path) -> str | None:
     if not parts:
         return None
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:12]
-    name = f"cls_{digest}"
+    return _ensure_copy(
+        reader,
+        home,
+        f"cls_{digest}",
+        "SELECT uscc, month, region_code, industry_code, class, score, probability, "
+        "model_version, reasons, overrides FROM read_parquet(?) ORDER BY uscc, month",
+        [[str(p) for p in parts]],
+    )
+
+
+def _ensure_copy(
+    reader: WarehouseReader, home: Path, name: str, select: str, params: Sequence[Any] = ()
+) -> str:
+    """``serving.<name>`` made from ``select`` unless it exists (names carry what the copy
+    was made from, so an existing one is current)."""
     if name in reader.serving_tables:
         return name
     with reader.lock:
-        con = reader.cursor()
-        _attach_serving(con, home)
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS serving.{name} AS SELECT uscc, month, region_code, "
-            "industry_code, class, score, probability, model_version, reasons, overrides "
-            "FROM read_parquet(?) ORDER BY uscc, month",
-            [[str(p) for p in parts]],
-        )
-        reader.serving_tables.add(name)
+        if name not in reader.serving_tables:
+            con = reader.cursor()
+            _attach_serving(con, home)
+            con.execute(f"CREATE TABLE IF NOT EXISTS serving.{name} AS {select}", list(params))
+            reader.serving_tables.add(name)
     return name
 
 
@@ -773,21 +783,15 @@ def list_table(reader: WarehouseReader, home: Path) -> str | None:
     if classes is None:
         return None
     key = f"{classes}|{_load_mark(reader)}|{SERVING_LAYOUT}"
-    name = f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-    if name in reader.serving_tables:
-        return name
-    with reader.lock:
-        con = reader.cursor()
-        _attach_serving(con, home)
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS serving.{name} AS "
-            "SELECT e.*, c.class, c.score, c.month AS class_month FROM serving.s_enterprises e "
-            f"LEFT JOIN (SELECT uscc, class, score, month FROM serving.{classes} "
-            "QUALIFY row_number() OVER (PARTITION BY uscc ORDER BY month DESC) = 1) c "
-            "USING (uscc) ORDER BY e.uscc"
-        )
-        reader.serving_tables.add(name)
-    return name
+    return _ensure_copy(
+        reader,
+        home,
+        f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}",
+        "SELECT e.*, c.class, c.score, c.month AS class_month FROM serving.s_enterprises e "
+        f"LEFT JOIN (SELECT uscc, class, score, month FROM serving.{classes} "
+        "QUALIFY row_number() OVER (PARTITION BY uscc ORDER BY month DESC) = 1) c "
+        "USING (uscc) ORDER BY e.uscc",
+    )
 
 
 def prune_serving(reader: WarehouseReader, home: Path) -> list[str]:
