@@ -255,6 +255,23 @@ def test_a_run_records_what_was_published_when_it_ran(warehouse: Path, tmp_path:
     assert {r["uscc"]: r["legal_rep_cd_share"] for r in _snapshot_rows(home, "2025-04")}["A"] == 1.0
 
 
+def test_the_monthly_run_recomputes_a_snapshot_made_before_its_inputs(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    from riskwatch.services.scoring import ScoringService
+
+    home = _home(warehouse, tmp_path / "home")
+    service = ScoringService(Settings(home=home), catalogue=CAT)
+    april = dt.date(2025, 4, 30)
+    assert service._published_since(april)  # no snapshot yet
+    run(home, [april], catalogue=CAT)
+    assert not service._published_since(april)  # nothing published for March
+    write_published(home)  # March's classes and graph appear afterwards
+    assert service._published_since(april)
+    run(home, [april], catalogue=CAT)
+    assert not service._published_since(april)
+
+
 @pytest.mark.slow
 def test_buckets_on_a_synthetic_city(tmp_path: Path) -> None:
     generate(

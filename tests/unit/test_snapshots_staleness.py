@@ -25,3 +25,11 @@ def test_only_months_of_the_current_catalogue_count(tmp_path: Path) -> None:
     assert snapshots.list_months(tmp_path) == ["2025-04", "2025-05", "2025-06"]
     assert snapshots.list_months(tmp_path, "new") == ["2025-05"]
     assert snapshots.list_months(tmp_path, "other") == []
+
+
+def test_recent_months_follow_a_new_month(tmp_path: Path) -> None:
+    assert snapshots.recent_months(tmp_path) == []  # no snapshot folder yet
+    _month(tmp_path, "2025-05", "x")
+    assert snapshots.recent_months(tmp_path) == ["2025-05"]
+    _month(tmp_path, "2025-06", "x")  # a new month folder changes the root's mtime
+    assert snapshots.recent_months(tmp_path) == ["2025-05", "2025-06"]
