@@ -151,3 +151,205 @@ def test_copies_of_earlier_runs_are_pruned(served: tuple[reads.WarehouseReader, 
     assert tables() == {made[1], reads._class_table(reader, home)}
     page = reads.list_enterprises(cur, "", reads.ListQuery(), 5, 0, reader, home)[1]
     assert [r["class"] for r in page] == ["B"] * 5
+
+
+def test_profile_copy_says_what_the_parts_say(
+    served: tuple[reads.WarehouseReader, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile read from its one-row copy equals the profile read part by part: basics,
+    classes with the latest reasons, indicators by dimension, timeline, links in scope."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from riskwatch.auth.config import ServiceSettings
+    from riskwatch.auth.scope import Principal, Role
+    from riskwatch.errors import NotFoundError
+    from riskwatch.services.enterprises import EnterpriseService, _indicator_names
+    from riskwatch.store import snapshots
+    from riskwatch.store.classes import write_classes
+
+    reader, home = served
+    reads.build_serving(reader, home)
+    cur = reader.cursor()
+    usccs = [u for (u,) in cur.execute("SELECT uscc FROM enterprises ORDER BY uscc").fetchall()]
+    n = len(usccs)
+    for month, cls in (("2025-05", "C"), ("2025-06", "B")):
+        write_classes(home, month, pa.table({
+            "uscc": usccs, "month": [month] * n, "region_code": ["410105"] * n,
+            "industry_code": ["F5211"] * n, "class": [cls] * n, "score": [300.5] * n,
+            "probability": [0.3] * n, "model_version": ["m"] * n,
+            "reasons": [json.dumps([{"id": "x", "text": f"理由 {month}"}])] * n,
+            "overrides": ["[]"] * n,
+        }), run_id=f"R{month}")  # fmt: skip
+    ids = list(_indicator_names())[:3]
+    folder = snapshots.month_dir(home, "2025-06")
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({
+        "uscc": usccs, "as_of": [dt.date(2025, 6, 30)] * n,
+        ids[0]: [1.5] * n, ids[1]: [None] * n, ids[2]: [True] * n,
+    }), folder / "part-T-00000.parquet")  # fmt: skip
+    settings = Settings(home=home)
+    service = EnterpriseService(settings, ServiceSettings(), reader)
+    sample = [*usccs[::97], *(
+        u for (u,) in cur.execute(
+            "SELECT DISTINCT holder_id FROM investments WHERE holder_type = '企业' LIMIT 5"
+        ).fetchall()
+    )]  # fmt: skip
+    (district,) = cur.execute(
+        "SELECT region_code FROM enterprises GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone() or ("",)
+    people = [
+        Principal(1, "a", Role.ANALYST, "410100"),
+        Principal(2, "d", Role.ANALYST, "419900"),  # a scope with none of them
+        Principal(3, "p", Role.PARTNER, "410100", fields=frozenset({"uscc", "class"})),
+        Principal(4, "k", Role.ANALYST, district),  # links to other districts are hidden
+    ]
+
+    def read_all() -> list[object]:
+        out: list[object] = []
+        for who in people:
+            for u in sample:
+                try:
+                    out.append(json.loads(json.dumps(service.profile(who, u), default=str)))
+                except NotFoundError as exc:
+                    out.append(str(exc))
+        return out
+
+    monkeypatch.setattr(reads, "profile_table", lambda *a, **k: None)
+    by_parts = read_all()
+    monkeypatch.undo()
+    assert reads.profile_table(reader, home, wait=True) is not None
+    by_copy = read_all()
+    for a, b in zip(by_parts, by_copy, strict=True):
+        if isinstance(a, dict) and "records" in a:  # ties on a date may come in either order
+            for table in reads.RECORD_TABLES:
+                a["records"][table] = sorted(a["records"][table], key=repr)
+                b["records"][table] = sorted(b["records"][table], key=repr)
+        assert a == b
+    first = by_copy[0]
+    assert isinstance(first, dict)
+    assert first["class"]["class"] == "B" and first["class"]["reasons"][0]["text"] == "理由 2025-06"
+    assert [h["class"] for h in first["class_history"]] == ["C", "B"]
+    assert sum(len(v) for v in first["indicators"]["dimensions"].values()) == 3
+    assert all(isinstance(x, str) for x in by_copy[len(sample) : 2 * len(sample)])
+    assert by_copy[2 * len(sample)] == {"uscc": usccs[0], "class": "B"}
+    whole, local = by_copy[: len(sample)], by_copy[3 * len(sample) :]
+    hidden = [
+        len(w["relations"]) - len(d["relations"])
+        for w, d in zip(whole, local, strict=True)
+        if isinstance(d, dict) and isinstance(w, dict)
+    ]
+    assert hidden and min(hidden) >= 0 and max(hidden) > 0
+    # a request that finds no current copy starts one in the background and reads the parts
+    write_classes(home, "2025-06", pa.table({
+        "uscc": usccs, "month": ["2025-06"] * n, "region_code": ["410105"] * n,
+        "industry_code": ["F5211"] * n, "class": ["D"] * n, "score": [900.0] * n,
+        "probability": [0.9] * n, "model_version": ["m"] * n, "reasons": ["[]"] * n,
+        "overrides": ["[]"] * n,
+    }), run_id="R3")  # fmt: skip
+    assert reads.profile_table(reader, home) is None
+    assert service.profile(people[0], usccs[0])["class"]["class"] == "D"
+    for _ in range(200):
+        if reads.profile_table(reader, home) is not None:
+            break
+        import time
+
+        time.sleep(0.05)
+    assert reads.profile_table(reader, home) is not None
+    assert service.profile(people[0], usccs[0])["class"]["class"] == "D"
+
+
+def test_name_index_finds_what_a_scan_finds(
+    served: tuple[reads.WarehouseReader, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name search through the pair index returns the same total and pages as a scan of
+    every name: rare and common fragments, longer ones, one absent from every name, with a
+    region filter, paged, and past the end."""
+    reader, home = served
+    reads.build_serving(reader, home)
+    cur = reader.cursor()
+    src = reads.list_source(reader, home)
+    index = reads.name_index(reader, home, src, wait=True)
+    assert index is not None
+    names = [n for (n,) in cur.execute("SELECT name FROM enterprises ORDER BY uscc").fetchall()]
+    (district,) = cur.execute(
+        "SELECT region_code FROM enterprises GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone() or ("",)
+    fragments = {"有限", "公司", "郑州", "鑫鑫鑫", "有限公司", names[0][2:4], names[7][1:5]}
+    fragments |= {n[3:5] for n in names[::150]}
+    cases = [
+        (reads.ListQuery(q=f), limit, offset)
+        for f in sorted(fragments)
+        for limit, offset in ((50, 0), (7, 14), (50, 5000))
+    ]
+    cases += [(reads.ListQuery(q=f, region=district), 20, 0) for f in sorted(fragments)]
+
+    def run() -> list[tuple[int, list[dict[str, object]]]]:
+        reader.forget_counts()
+        return [reads.list_enterprises(cur, "41", q, lim, off, reader, home)
+                for q, lim, off in cases]  # fmt: skip
+
+    by_index = run()
+    monkeypatch.setattr(reads, "_by_name_index", lambda q: False)
+    by_scan = run()
+    assert by_index == by_scan
+    assert sum(t for t, _ in by_index) > 100 and any(t == 0 for t, _ in by_index)
+    assert any(len(rows) == 7 for _, rows in by_index)
+    # the index answered: its count was read from the pair's rows
+    monkeypatch.undo()
+    monkeypatch.setattr(reads.WarehouseReader, "cached_count", lambda self, key: None)
+    calls: list[str] = []
+    real = reads._name_search
+    monkeypatch.setattr(reads, "_name_search", lambda *a: calls.append("x") or real(*a))
+    reads.list_enterprises(cur, "41", reads.ListQuery(q="有限"), 5, 0, reader, home)
+    reads.list_enterprises(cur, "41", reads.ListQuery(q="有"), 5, 0, reader, home)  # one char
+    reads.list_enterprises(cur, "41", reads.ListQuery(q="ab"), 5, 0, reader, home)  # ASCII
+    assert calls == ["x"]
+
+
+def test_reader_cursors_keep_stored_order(served: tuple[reads.WarehouseReader, Path]) -> None:
+    """Pages read without ORDER BY rely on the reader's cursors keeping stored order; over
+    many row groups and threads a plain cursor of the warehouse's settings does not."""
+    reader, home = served
+    reads.build_serving(reader, home)
+    cur = reader.cursor()
+    cur.execute(
+        "CREATE OR REPLACE TABLE serving.t_order AS SELECT range AS k FROM range(2000000) "
+        "ORDER BY k"
+    )
+    try:
+        for own in (cur, reader.fresh_cursor()):
+            for offset in range(0, 600_000, 40_000):
+                got = [
+                    k
+                    for (k,) in own.execute(
+                        f"SELECT k FROM serving.t_order WHERE k % 3 = 0 LIMIT 50 OFFSET {offset}"
+                    ).fetchall()
+                ]
+                assert got == list(range(offset * 3, offset * 3 + 150, 3))
+    finally:
+        cur.execute("DROP TABLE serving.t_order")
+
+
+def test_pages_in_stored_order_match_sorted_pages(
+    served: tuple[reads.WarehouseReader, Path],
+) -> None:
+    """A uscc-ordered page read from the sorted copy without sorting is the sorted page."""
+    reader, home = served
+    reads.build_serving(reader, home)
+    cur = reader.cursor()
+    for query in (reads.ListQuery(status="存续"), reads.ListQuery(industry="F"), reads.ListQuery()):
+        for offset in (0, 37, 400):
+            _total, rows = reads.list_enterprises(cur, "41", query, 25, offset, reader, home)
+            where, params = reads._where("41", query)
+            expected = [
+                u
+                for (u,) in cur.execute(
+                    f"SELECT uscc FROM enterprises e WHERE {where} ORDER BY uscc LIMIT 25 "
+                    f"OFFSET {offset}",
+                    params,
+                ).fetchall()
+            ]
+            assert [r["uscc"] for r in rows] == expected

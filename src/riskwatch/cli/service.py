@@ -46,7 +46,10 @@ def serve(
         WarehouseReader,
         build_serving,
         ensure_read_indexes,
+        list_source,
         list_table,
+        name_index,
+        profile_table,
         prune_serving,
         warm,
     )
@@ -64,6 +67,8 @@ def serve(
         warm(reader, settings.home)
         build_serving(reader, settings.home)
         list_table(reader, settings.home)
+        profile_table(reader, settings.home, wait=True)
+        name_index(reader, settings.home, list_source(reader, settings.home), wait=True)
         prune_serving(reader, settings.home)  # copies of earlier runs and loads
         reader.close()
     if schedule:

@@ -151,6 +151,9 @@ class EnterpriseService:
     def profile(self, who: Principal, uscc: str) -> dict[str, Any]:
         """The profile of one enterprise in scope (NotFound otherwise, whatever the reason)."""
         uscc = uscc.strip().upper()
+        table = reads.profile_table(self.reader, self.settings.home)
+        if table is not None:
+            return self._profile_from_copy(who, table, uscc)
         basics = reads.enterprise(self.reader, who.prefix, uscc)
         self._audit(who, "enterprise.read", uscc, found=basics is not None)
         if basics is None:
@@ -170,11 +173,35 @@ class EnterpriseService:
         out["relations"] = reads.direct_links(self.reader, who.prefix, uscc)
         return out
 
+    def _profile_from_copy(self, who: Principal, table: str, uscc: str) -> dict[str, Any]:
+        """The profile from its one-row copy (what :meth:`profile` reads part by part)."""
+        parts = reads.profile_parts(self.reader, table, who.prefix, uscc)
+        self._audit(who, "enterprise.read", uscc, found=parts is not None)
+        if parts is None:
+            raise NotFoundError(f"no enterprise {uscc} in your region")
+        history = parts["classes"]
+        current = history[-1] if history else {}
+        if who.is_partner:
+            return self._visible(who, parts["basics"] | _class_fields(current))
+        months = snapshots.recent_months(self.settings.home)
+        return {
+            "basics": parts["basics"],
+            "class": _class_fields(current)
+            | {"reasons": _json(parts["reasons"]), "overrides": _json(parts["overrides"])},
+            "class_history": [_class_fields(h) for h in history],
+            "indicators": _by_dimension(months[-1] if months else None, parts["indicators"]),
+            "records": parts["records"],
+            "relations": parts["relations"],
+        }
+
     def prepare(self, force: bool = False) -> bool:
         """Build the serving copies profiles read (at start-up; after loads)."""
         reads.warm(self.reader, self.settings.home)
         rebuilt = reads.build_serving(self.reader, self.settings.home, force)
         reads.list_table(self.reader, self.settings.home)  # needs the copies just built
+        reads.profile_table(self.reader, self.settings.home)  # in the background
+        home = self.settings.home
+        reads.name_index(self.reader, home, reads.list_source(self.reader, home))
         return rebuilt
 
     def invalidate(self) -> None:
@@ -203,13 +230,7 @@ class EnterpriseService:
         if not months:
             return {"month": None, "dimensions": {}}
         row = reads.indicator_row(self.reader, self.settings.home, months[-1], uscc)
-        names = _indicator_names()
-        dims: dict[str, list[dict[str, Any]]] = {}
-        for key, value in (row or {}).items():
-            if key in names:
-                dim, label = names[key]
-                dims.setdefault(dim, []).append({"id": key, "name": label, "value": value})
-        return {"month": months[-1], "dimensions": dims}
+        return _by_dimension(months[-1], row)
 
     def graph(self, who: Principal, uscc: str, depth: int = 1) -> dict[str, Any]:
         """Persons and enterprises linked to ``uscc`` up to ``depth`` hops, all in scope."""
@@ -265,6 +286,19 @@ class EnterpriseService:
         n = write_table(table, path, HEADERS)
         self._audit(who, "export", what, rows=n, format=path.suffix, filters=_describe(query))
         return n
+
+
+def _by_dimension(month: str | None, row: dict[str, Any] | None) -> dict[str, Any]:
+    """A snapshot row's indicators grouped by dimension, with their names."""
+    if month is None:
+        return {"month": None, "dimensions": {}}
+    names = _indicator_names()
+    dims: dict[str, list[dict[str, Any]]] = {}
+    for key, value in (row or {}).items():
+        if key in names:
+            dim, label = names[key]
+            dims.setdefault(dim, []).append({"id": key, "name": label, "value": value})
+    return {"month": month, "dimensions": dims}
 
 
 def _class_fields(row: dict[str, Any]) -> dict[str, Any]:

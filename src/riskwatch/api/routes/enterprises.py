@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query
 from fastapi.responses import FileResponse
 
 from riskwatch.api.deps import Analyst, CurrentUser, Services, ServicesDep, Staff
+from riskwatch.api.fastjson import FastJSON
 from riskwatch.api.schemas import Page
 from riskwatch.auth.scope import Principal
 from riskwatch.services import cases
@@ -66,12 +67,12 @@ def list_enterprises(
     sort: Sort = "uscc",
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> Any:
     """Enterprises in your region, filtered and paginated (partners: their fields only)."""
     if tag and who.is_partner:
         tag = None
     query = build_query(services, who, q, region, industry, status, tag, sort, cls)
-    return services.enterprises.page(who, query, limit, offset)
+    return FastJSON(services.enterprises.page(who, query, limit, offset))
 
 
 @router.get("/enterprises/export")
@@ -111,8 +112,8 @@ def send_export(
     return FileResponse(path, media_type=MEDIA[fmt], filename=f"{stem}.{fmt}")
 
 
-@router.get("/enterprises/{uscc}")
-def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+@router.get("/enterprises/{uscc}", response_model=dict[str, Any])
+def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> FastJSON:
     """Profile: basics, class, indicators by dimension, records timeline, relations, tags,
     and the enterprise's alerts (newest 50, with their cases)."""
     profile = services.enterprises.profile(who, uscc)
@@ -128,7 +129,7 @@ def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> d
                     for r in rows
                 ],
             }
-    return profile
+    return FastJSON(profile)
 
 
 @router.get("/enterprises/{uscc}/graph")
