@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +130,11 @@ async def scenario(
         elapsed = time.monotonic() - start
     lat = np.array([r[0] for r in results]) * 1000
     errors = sum(1 for r in results if r[1] != 200)
+    statuses = Counter(str(r[1]) for r in results if r[1] != 200)  # 0: no answer
     return {
         "requests": len(results),
         "errors": errors,
+        "error_statuses": dict(statuses),
         "throughput_rps": round(len(results) / elapsed, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),

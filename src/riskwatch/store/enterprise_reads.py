@@ -449,14 +449,14 @@ def records(reader: WarehouseReader, uscc: str, per_table: int) -> dict[str, lis
     """
     cur = reader.cursor()
     if reader.serving_ready and per_table <= RECORDS_PER_TABLE:
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in RECORD_TABLES}
         found = cur.execute(
-            "SELECT t, j FROM serving.s_records WHERE uscc = ? AND n <= ? ORDER BY t, n",
-            [uscc, per_table],
-        ).fetchall()
-        for table, doc in found:
-            out[table].append(dict(zip(_COLUMNS[table], json.loads(doc), strict=True)))
-        return out
+            "SELECT records FROM serving.s_timeline WHERE uscc = ?", [uscc]
+        ).fetchone()
+        timeline = _loads(found[0]) if found and found[0] else {}
+        return {
+            t: [dict(zip(_COLUMNS[t], row, strict=True)) for row in timeline.get(t, ())[:per_table]]
+            for t in RECORD_TABLES
+        }
     return {
         table: [
             {k: _plain(v) for k, v in row.items()}
@@ -750,7 +750,7 @@ groups make it cheap (DuckDB's default, 122,880, costs about a millisecond a loo
 RECORDS_PER_TABLE = 100
 """Newest records of each kind kept per enterprise in the timeline copy."""
 
-SERVING_LAYOUT = "3"
+SERVING_LAYOUT = "4"
 """Bumped when the copies change shape: copies of another layout are rebuilt."""
 
 
@@ -829,17 +829,22 @@ _COPIES: list[tuple[str, str, str, str]] = [
 
 
 def _timeline_sql() -> str:
-    """Every enterprise's newest records of each kind as JSON arrays of the columns, sorted
-    by uscc: a profile reads its whole timeline with one lookup instead of one per table."""
+    """Every enterprise's newest records of each kind, as one JSON object per enterprise
+    (kind -> arrays of the columns, newest first), sorted by uscc: a profile reads its
+    whole timeline with one lookup instead of one per table."""
     parts = []
     for table, (date_col, cols) in RECORD_TABLES.items():
         parts.append(
             f"SELECT uscc, '{table}' AS t, row_number() OVER (PARTITION BY uscc "
             f"ORDER BY {date_col} DESC NULLS LAST) AS n, "
-            f'CAST(json_array({cols}) AS VARCHAR) AS j FROM "{table}" '
+            f'json_array({cols}) AS j FROM "{table}" '
             f"WHERE uscc IS NOT NULL QUALIFY n <= {RECORDS_PER_TABLE}"
         )
-    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY uscc, t, n"
+    return (
+        "SELECT uscc, CAST(to_json(map(list(t), list(js))) AS VARCHAR) AS records FROM ("
+        "SELECT uscc, t, to_json(list(j ORDER BY n)) AS js "
+        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY uscc, t) GROUP BY uscc ORDER BY uscc"
+    )
 
 
 def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> bool:
@@ -872,8 +877,15 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
                 f"CREATE OR REPLACE TABLE serving.s_{name} AS "
                 f'SELECT {cols} FROM "{source}" ORDER BY {key}'
             )
-        con.execute(f"CREATE OR REPLACE TABLE serving.s_records AS {_timeline_sql()}")
-        for table in RECORD_TABLES:  # copies of an earlier layout
+        # Timelines are a few kilobytes each: stored uncompressed, a lookup reads one
+        # (about 1 ms at a million); compressed with ZSTD it decompresses a whole block (5).
+        con.execute(
+            "CREATE OR REPLACE TABLE serving.s_timeline "
+            "(uscc VARCHAR, records VARCHAR USING COMPRESSION uncompressed)"
+        )
+        con.execute(f"INSERT INTO serving.s_timeline {_timeline_sql()}")
+        con.execute("CREATE INDEX ix_s_timeline ON serving.s_timeline (uscc)")
+        for table in (*RECORD_TABLES, "records"):  # copies of earlier layouts
             con.execute(f"DROP TABLE IF EXISTS serving.s_{table}")
         con.execute("INSERT OR REPLACE INTO serving.meta VALUES ('records', ?)", [fingerprint])
         reader.serving_ready = True
@@ -974,7 +986,7 @@ def prune_serving(reader: WarehouseReader, home: Path) -> list[str]:
     return dropped
 
 
-PROFILE_LAYOUT = "1"
+PROFILE_LAYOUT = "2"
 """Bumped when the profile documents change shape."""
 
 
@@ -990,14 +1002,10 @@ def _profile_sources(reader: WarehouseReader, home: Path) -> tuple[str, str | No
 
 
 def _profile_sql(classes: str | None, indicators: str | None) -> str:
-    """One row per enterprise holding every part of its profile the warehouse knows, as
-    JSON: basics, records timeline, direct links (with the other side's region, for the
-    scope), classes of every month with the latest reasons, and the newest indicators."""
-    timeline = (
-        "SELECT uscc, CAST(to_json(map(list(t), list(js))) AS VARCHAR) AS records FROM ("
-        "SELECT uscc, t, to_json(list(CAST(j AS JSON) ORDER BY n)) AS js "
-        "FROM serving.s_records GROUP BY uscc, t) GROUP BY uscc"
-    )
+    """One row per enterprise holding the parts of its profile that change with runs, as
+    JSON: basics, direct links (with the other side's region, for the scope), classes of
+    every month with the latest reasons, and the newest indicators. (The records timeline,
+    which changes only with loads, is ``s_timeline``.)"""
     links = """
         WITH l AS (
           SELECT uscc, 0 AS o, 'P' AS k, legal_rep_id AS other, '法定代表人' AS role,
@@ -1014,8 +1022,8 @@ def _profile_sql(classes: str | None, indicators: str | None) -> str:
         FROM l LEFT JOIN serving.s_enterprises n ON l.k = 'E' AND n.uscc = l.other
         WHERE l.k = 'P' OR n.uscc IS NOT NULL
         GROUP BY l.uscc"""
-    parts = [f"LEFT JOIN ({timeline}) r USING (uscc)", f"LEFT JOIN ({links}) k USING (uscc)"]
-    cols = ["r.records", "k.links"]
+    parts = [f"LEFT JOIN ({links}) k USING (uscc)"]
+    cols = ["k.links"]
     if classes:
         parts.append(
             "LEFT JOIN (SELECT uscc, CAST(to_json(list(json_object('class', class, "
@@ -1043,8 +1051,8 @@ def _profile_sql(classes: str | None, indicators: str | None) -> str:
 
 
 def profile_table(reader: WarehouseReader, home: Path, wait: bool = False) -> str | None:
-    """The current profile copy (``prf_…``): one indexed row per enterprise with its whole
-    profile, so a profile is one lookup instead of five.
+    """The current profile copy (``prf_…``): one indexed row per enterprise with its
+    profile but the timeline, so a profile is two lookups instead of five.
 
     Made from the serving copies, the classes and the newest month's indicators, so it is
     rebuilt after every load and classification run (see :func:`_copy_in_background`;
@@ -1147,7 +1155,7 @@ def profile_parts(
     found = (
         reader.cursor()
         .execute(
-            f"SELECT basics, records, links, classes, reasons, overrides, indicators "
+            f"SELECT basics, links, classes, reasons, overrides, indicators "
             f"FROM serving.{table} WHERE uscc = ? AND starts_with(region_code, ?)",
             [uscc, prefix],
         )
@@ -1155,14 +1163,10 @@ def profile_parts(
     )
     if found is None:
         return None
-    basics, records, links, classes, reasons, overrides, indicators = found
-    timeline = _loads(records) if records else {}
+    basics, links, classes, reasons, overrides, indicators = found
     out: dict[str, Any] = {
         "basics": orjson.loads(basics),
-        "records": {
-            t: [dict(zip(_COLUMNS[t], row, strict=True)) for row in timeline.get(t, ())]
-            for t in RECORD_TABLES
-        },
+        "records": records(reader, uscc, RECORDS_PER_TABLE),
         "relations": [
             {"uscc": uscc, "other_kind": k, "other": other, "role": role, "other_name": nm}
             for k, other, role, nm, region in (orjson.loads(links) if links else ())
