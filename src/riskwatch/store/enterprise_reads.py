@@ -89,6 +89,7 @@ class WarehouseReader:
         self.building: set[str] = set()  # serving copies being made in the background
         self.failed: set[str] = set()  # … and those whose making failed
         self.bigrams: dict[str, dict[str, int]] = {}  # name index -> enterprises per pair
+        self.load_mark: str | None = None  # see _load_mark
         self.serving_ready = False
         self.counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         """Totals of recent list filters: paging through one filter counts it once. The
@@ -120,6 +121,7 @@ class WarehouseReader:
         with self.counts_lock:
             self.counts.clear()
             self.summaries.clear()
+            self.load_mark = None
 
     def summary(self, kind: str, identity: str, sql: str, params: list[Any]) -> pa.Table:
         """An aggregate computed once per ``identity`` (the newest one of a kind is kept)."""
@@ -347,17 +349,22 @@ def _name_search(
         total = int((found.fetchone() or (0,))[0])
     if total == 0 or offset >= total:
         return total, []
-    # the page's codes from the index (in uscc order within the pair), then their rows
+    # the index holds the page's columns, in uscc order within the pair
     rows = _rows(
-        cur,
-        f"SELECT {columns} FROM (SELECT uscc FROM serving.{table} WHERE {cond} "
-        f"LIMIT ? OFFSET ?) m JOIN {src} e USING (uscc) ORDER BY uscc",
+        cur, f"SELECT {columns} FROM serving.{table} WHERE {cond} LIMIT ? OFFSET ?",
         [*params, limit, offset],
-    )
+    )  # fmt: skip
     return total, rows
 
 
-NAME_INDEX_LAYOUT = "1"
+NAME_INDEX_LAYOUT = "2"
+
+
+def _page_columns(src: str) -> str:
+    """The columns of a list page read from ``src`` (with classes from a list copy)."""
+    if src.startswith("serving.lst_"):
+        return f"{LIST_COLUMNS}, class, score, class_month"
+    return LIST_COLUMNS
 
 
 def _name_index_name(reader: WarehouseReader, src: str) -> str:
@@ -388,11 +395,11 @@ def name_index(
     counts = reader.bigrams.get(name)
     if counts is not None:
         return name, counts
+    cols = ", ".join(f"e.{c.strip()}" for c in _page_columns(src).split(","))
     sql = (
-        "SELECT g, uscc, name, region_code FROM (SELECT DISTINCT uscc, name, region_code, "
-        "substr(name, i, 2) AS g FROM (SELECT uscc, name, region_code, "
-        f"unnest(range(1, length(name))) AS i FROM {src} WHERE length(name) >= 2)) "
-        "ORDER BY g, uscc"
+        f"SELECT p.g, {cols} FROM (SELECT DISTINCT uscc, substr(name, i, 2) AS g FROM ("
+        f"SELECT uscc, name, unnest(range(1, length(name))) AS i FROM {src} "
+        f"WHERE length(name) >= 2)) p JOIN {src} e USING (uscc) ORDER BY p.g, e.uscc"
     )
     if _copy_in_background(reader, home, name, lambda: sql, None, wait) is None:
         return None
@@ -933,6 +940,16 @@ def _ensure_copy(
     return name
 
 
+LIST_LAYOUT = "2"
+LIST_COPY_COLUMNS = (
+    "uscc, name, entity_type, status, established_on, registered_capital, industry_code, "
+    "region_code, address, legal_rep_id, legal_rep_name, authority, business_scope, "
+    "deregistered_on"
+)
+"""The enterprise columns of the list copy: what lists show and screening rules read (not
+the load's bookkeeping, which made every page read wider rows)."""
+
+
 def list_table(reader: WarehouseReader, home: Path) -> str | None:
     """A uscc-sorted serving copy of the enterprises with each one's latest class, score
     and class month (``class_month``), for lists: a page carries its classes without a
@@ -942,12 +959,13 @@ def list_table(reader: WarehouseReader, home: Path) -> str | None:
     classes = _class_table(reader, home)
     if classes is None:
         return None
-    key = f"{classes}|{_load_mark(reader)}|{SERVING_LAYOUT}"
+    key = f"{classes}|{_load_mark(reader)}|{SERVING_LAYOUT}|{LIST_LAYOUT}"
     return _ensure_copy(
         reader,
         home,
         f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}",
-        "SELECT e.*, c.class, c.score, c.month AS class_month FROM serving.s_enterprises e "
+        f"SELECT {LIST_COPY_COLUMNS}, c.class, c.score, c.month AS class_month "
+        "FROM serving.s_enterprises e "
         f"LEFT JOIN (SELECT uscc, class, score, month FROM serving.{classes} "
         "QUALIFY row_number() OVER (PARTITION BY uscc ORDER BY month DESC) = 1) c "
         "USING (uscc) ORDER BY e.uscc",
@@ -1181,8 +1199,14 @@ def profile_parts(
 
 
 def _load_mark(reader: WarehouseReader) -> str:
-    """Changes with every load of the warehouse."""
-    return str(reader.cursor().execute("SELECT count(*), max(load_id) FROM loads").fetchone())
+    """Changes with every load of the warehouse (remembered by the reader: nothing can load
+    while it holds the file open, and a load in this process closes it or calls
+    :func:`invalidate_serving`)."""
+    mark = reader.load_mark
+    if mark is None:
+        found = reader.cursor().execute("SELECT count(*), max(load_id) FROM loads").fetchone()
+        mark = reader.load_mark = str(found)
+    return mark
 
 
 def enterprise_summary(reader: WarehouseReader) -> pa.Table:
