@@ -123,7 +123,7 @@ def _commit(settings: Settings, service: ServiceSettings, batch: list[_Pending])
         return make
 
     with service_session(settings) as s:
-        seqs = [store.append(s, maker(p)).seq for p in batch]
+        seqs = [e.seq for e in store.append(s, [maker(p) for p in batch])]
     for p, seq in zip(batch, seqs, strict=True):
         p.seq = seq
 

@@ -67,7 +67,28 @@ def _publish(
         if old not in final:
             old.unlink()
     write_json(target / "_run.json", info)
+    os.utime(classes_root(home))  # tells readers of class_parts that classes changed
     return target
+
+
+_PARTS: dict[Path, tuple[int, list[Path]]] = {}
+
+
+def class_parts(home: Path) -> list[Path]:
+    """Every month's class files, sorted (remembered until classes are written again: each
+    write touches the classes folder, so a service notices a run without globbing every
+    month's folder per request)."""
+    root = classes_root(home)
+    try:
+        stamp = root.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    hit = _PARTS.get(root)
+    if hit is not None and hit[0] == stamp:
+        return list(hit[1])
+    parts = sorted(root.glob("month=*/part-*.parquet"))
+    _PARTS[root] = (stamp, parts)
+    return list(parts)
 
 
 def write_classes(

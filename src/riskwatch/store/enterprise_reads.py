@@ -25,6 +25,7 @@ import orjson
 import pyarrow as pa
 
 from riskwatch.store import snapshots
+from riskwatch.store.classes import class_parts
 from riskwatch.store.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -293,12 +294,16 @@ def list_enterprises(
             reader.remember_count(key, total)
         if total is not None:
             return total, rows
+    rows = _rows(cur, f"SELECT {columns} {page}", [*params, limit, offset])
     if total is None:
-        found = cur.execute(f"SELECT count(*) FROM {src} e WHERE {where}", params).fetchone()
-        total = int(found[0]) if found else 0
+        if offset == 0 and len(rows) < limit:  # the whole list fits the page: no count
+            total = len(rows)
+        else:
+            found = cur.execute(f"SELECT count(*) FROM {src} e WHERE {where}", params).fetchone()
+            total = int(found[0]) if found else 0
         if reader is not None:
             reader.remember_count(key, total)
-    return total, _rows(cur, f"SELECT {columns} {page}", [*params, limit, offset])
+    return total, rows
 
 
 def _by_name_index(query: ListQuery) -> bool:
@@ -344,16 +349,19 @@ def _name_search(
     if query.region:
         cond += " AND starts_with(region_code, ?)"
         params.append(query.region)
-    if total is None:
-        found = cur.execute(f"SELECT count(*) FROM serving.{table} WHERE {cond}", params)
-        total = int((found.fetchone() or (0,))[0])
-    if total == 0 or offset >= total:
+    if total is not None and offset >= total:
         return total, []
     # the index holds the page's columns, in uscc order within the pair
     rows = _rows(
         cur, f"SELECT {columns} FROM serving.{table} WHERE {cond} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip
+    if total is None:
+        if offset == 0 and len(rows) < limit:  # the whole list fits the page: no count
+            total = len(rows)
+        else:
+            found = cur.execute(f"SELECT count(*) FROM serving.{table} WHERE {cond}", params)
+            total = int((found.fetchone() or (0,))[0])
     return total, rows
 
 
@@ -910,7 +918,7 @@ def invalidate_serving(reader: WarehouseReader) -> None:
 
 def _class_table(reader: WarehouseReader, home: Path) -> str | None:
     """A uscc-sorted serving copy of every month's classes (None before the first run)."""
-    parts = sorted((home / "classes").glob("month=*/part-*.parquet"))
+    parts = class_parts(home)
     if not parts:
         return None
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:12]
@@ -1231,7 +1239,7 @@ def class_summary(reader: WarehouseReader, home: Path) -> pa.Table | None:
     load, so the dashboard's class mixes, trends and C/D shares never scan a month's
     classes again.
     """
-    parts = sorted((home / "classes").glob("month=*/part-*.parquet"))
+    parts = class_parts(home)
     if not parts:
         return None
     files = [str(p) for p in parts]

@@ -41,12 +41,19 @@ class Base(DeclarativeBase):
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+_URLS: dict[Path, str] = {}
+
+
 def database_url(settings: Settings) -> str:
-    """The configured URL, or a SQLite file under RISKWATCH_HOME."""
+    """The configured URL, or a SQLite file under RISKWATCH_HOME (worked out once per home:
+    every request opens sessions)."""
     if settings.database_url:
         return settings.database_url
-    settings.home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(settings.home / 'operational.sqlite').resolve()}"
+    url = _URLS.get(settings.home)
+    if url is None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        url = _URLS[settings.home] = f"sqlite:///{(settings.home / 'operational.sqlite').resolve()}"
+    return url
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -80,6 +87,7 @@ def dispose_engines() -> None:
     _ENGINES.clear()
     _FACTORIES.clear()
     _MIGRATED.clear()
+    _URLS.clear()
 
 
 def get_engine(settings: Settings) -> Engine:

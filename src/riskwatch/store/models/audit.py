@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,25 +44,36 @@ GENESIS = "0" * 64
 
 def append(
     session: Session,
-    make: Callable[[int, str], AuditEntry],
-) -> AuditEntry:
-    """Append one entry: lock the head row, build the entry on (next seq, last hash), store.
+    makes: Sequence[Callable[[int, str], AuditEntry]],
+) -> list[AuditEntry]:
+    """Append entries in order: lock the head row, build each entry on (its seq, the hash
+    before it), store them all; returns them.
 
-    The UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row lock),
-    so concurrent appenders from any process queue up instead of forking the chain.
+    The UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row lock)
+    and claims every sequence number of the batch at once, so concurrent appenders from any
+    process queue up instead of forking the chain.
     """
+    n = len(makes)
+    if not n:
+        return []
     bumped = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
     )
     if getattr(bumped, "rowcount", 0) == 0:
         raise RuntimeError("audit head missing: call ensure_head() first")
     head = session.get(AuditHead, 1, populate_existing=True)
     assert head is not None
-    entry = make(head.seq, head.hash)
-    session.add(entry)
-    head.hash = entry.hash
+    seq, prev = head.seq - n, head.hash
+    made = []
+    for make in makes:
+        seq += 1
+        entry = make(seq, prev)
+        made.append(entry)
+        prev = entry.hash
+    session.add_all(made)
+    head.hash = prev
     session.flush()
-    return entry
+    return made
 
 
 def ensure_head(session_factory: Callable[[], Any]) -> None:
@@ -173,11 +184,15 @@ def scoped_alerts(
     if rule:
         where.append(Alert.rule == rule)
     base = select(Alert).join(Case, Case.case_id == Alert.case_id).where(*where)
-    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    rows = session.scalars(
-        base.order_by(Alert.raised_on.desc(), Alert.alert_id).limit(limit).offset(offset)
+    rows = list(
+        session.scalars(
+            base.order_by(Alert.raised_on.desc(), Alert.alert_id).limit(limit).offset(offset)
+        )
     )
-    return total, list(rows)
+    if offset == 0 and len(rows) < limit:  # the whole list fits the page: no count
+        return len(rows), rows
+    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    return total, rows
 
 
 def case_region(session: Session, case_id: str) -> str | None:
