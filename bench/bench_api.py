@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads per query")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
+        "--scenarios", default="profile,list_filter", help="comma-separated scenarios to run"
+    )
+    parser.add_argument(
         "--think-ms",
         type=float,
         default=1000,
@@ -200,6 +203,8 @@ def main() -> None:
         asyncio.run(scenario(base, tokens[:5], scenarios["profile"], 5))  # warm-up
         figures: dict[str, Any] = {}
         for name, make_path in scenarios.items():
+            if name not in args.scenarios.split(","):
+                continue
             figures[name] = asyncio.run(
                 scenario(base, tokens, make_path, args.seconds, args.think_ms / 1000)
             )

@@ -111,19 +111,19 @@ def _commit(settings: Settings, service: ServiceSettings, batch: list[_Pending])
         _READY[key] = True
 
     def maker(p: _Pending) -> Any:
-        def make(seq: int, prev: str) -> store.AuditEntry:
+        def make(seq: int, prev: str) -> dict[str, Any]:
             digest = entry_hash(
                 service.secret_key, seq, p.at, p.actor, p.action, p.target, p.detail, prev
             )
-            return store.AuditEntry(
-                seq=seq, at=p.at, actor=p.actor, action=p.action, target=p.target,
-                detail=p.detail, prev_hash=prev, hash=digest,
-            )  # fmt: skip
+            return {
+                "seq": seq, "at": p.at, "actor": p.actor, "action": p.action,
+                "target": p.target, "detail": p.detail, "prev_hash": prev, "hash": digest,
+            }  # fmt: skip
 
         return make
 
     with service_session(settings) as s:
-        seqs = [e.seq for e in store.append(s, [maker(p) for p in batch])]
+        seqs = store.append(s, [maker(p) for p in batch])
     for p, seq in zip(batch, seqs, strict=True):
         p.seq = seq
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, func, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,36 +44,38 @@ GENESIS = "0" * 64
 
 def append(
     session: Session,
-    makes: Sequence[Callable[[int, str], AuditEntry]],
-) -> list[AuditEntry]:
-    """Append entries in order: lock the head row, build each entry on (its seq, the hash
-    before it), store them all; returns them.
+    makes: Sequence[Callable[[int, str], dict[str, Any]]],
+) -> list[int]:
+    """Append entries in order: claim their sequence numbers on the head row, build each
+    entry (a dict of :class:`AuditEntry`'s columns) on (its seq, the hash before it), store
+    them in one statement, move the head's hash; returns the sequence numbers.
 
-    The UPDATE takes the write lock first (SQLite's RESERVED lock, PostgreSQL's row lock)
-    and claims every sequence number of the batch at once, so concurrent appenders from any
-    process queue up instead of forking the chain.
+    The first UPDATE takes the write lock (SQLite's RESERVED lock, PostgreSQL's row lock)
+    and claims every number of the batch at once, so concurrent appenders from any process
+    queue up instead of forking the chain. Core statements, not the unit of work: this runs
+    for every request.
     """
     n = len(makes)
     if not n:
         return []
-    bumped = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
-    )
-    if getattr(bumped, "rowcount", 0) == 0:
+    claimed = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + n)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one_or_none()
+    if claimed is None:
         raise RuntimeError("audit head missing: call ensure_head() first")
-    head = session.get(AuditHead, 1, populate_existing=True)
-    assert head is not None
-    seq, prev = head.seq - n, head.hash
-    made = []
+    seq, prev = int(claimed[0]) - n, str(claimed[1])
+    rows = []
     for make in makes:
         seq += 1
-        entry = make(seq, prev)
-        made.append(entry)
-        prev = entry.hash
-    session.add_all(made)
-    head.hash = prev
-    session.flush()
-    return made
+        row = make(seq, prev)
+        rows.append(row)
+        prev = row["hash"]
+    session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    return [int(r["seq"]) for r in rows]
 
 
 def ensure_head(session_factory: Callable[[], Any]) -> None:
