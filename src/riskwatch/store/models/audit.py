@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Integer, String, func, insert, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -58,11 +58,13 @@ def append(
     n = len(makes)
     if not n:
         return []
-    claimed = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + n)
-        .returning(AuditHead.seq, AuditHead.hash)
+    conn = session.connection()  # plain Core: no ORM statement processing
+    head = cast(Table, AuditHead.__table__)
+    claimed = conn.execute(
+        update(head)
+        .where(head.c.id == 1)
+        .values(seq=head.c.seq + n)
+        .returning(head.c.seq, head.c.hash)
     ).one_or_none()
     if claimed is None:
         raise RuntimeError("audit head missing: call ensure_head() first")
@@ -73,8 +75,8 @@ def append(
         row = make(seq, prev)
         rows.append(row)
         prev = row["hash"]
-    session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    conn.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(hash=prev))
     return [int(r["seq"]) for r in rows]
 
 
