@@ -323,3 +323,23 @@ def test_classes_reach_profiles_lists_stats_and_partners(api: Api) -> None:
     assert seen == {"uscc": uscc(3), "class": "D"}  # class only: no score, no reasons
     page = api.client.get("/api/enterprises?limit=3", headers=hp).json()
     assert all(set(i) == {"uscc", "class"} for i in page["items"])
+
+
+def test_every_answer_carries_the_security_headers(api: Api) -> None:
+    """JSON, errors, the denied and the static files all carry the security headers (and
+    the JSON of a profile is not cached by a browser or proxy)."""
+    answers = [
+        api.client.get(f"/api/enterprises/{uscc(3)}", headers=api.h("jinshui")),
+        api.client.get("/api/enterprises?limit=2", headers=api.h("jinshui")),
+        api.client.get(f"/api/enterprises/{uscc(3)}"),  # 401
+        api.client.get("/api/enterprises/NOPE", headers=api.h("jinshui")),  # 404
+        api.client.get("/openapi.json"),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 401, 404, 200]
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers.get_list("cache-control") == ["no-store"]
+    assert answers[0].headers["content-type"] == "application/json"

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riskwatch import __version__
 from riskwatch.api.deps import Services
@@ -26,6 +27,31 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every HTTP response that lacks them (plain ASGI:
+    Starlette's ``BaseHTTPMiddleware`` costs a task and a stream copy per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in self.extra if k not in have),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(settings: Settings | None = None, service: ServiceSettings | None = None) -> FastAPI:
@@ -55,12 +81,7 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     for module in (auth, enterprises, screening, admin_routes):
         app.include_router(module.router)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from riskwatch.auth.config import ServiceSettings
 from riskwatch.auth.scope import Principal, Role
 from riskwatch.auth.tokens import now
@@ -130,7 +132,7 @@ class TagService:
         )
         return len(found)
 
-    def on(self, uscc: str) -> list[dict[str, str]]:
-        """Tags on one enterprise (the caller checked the scope)."""
-        with service_session(self.settings) as s:
-            return [{"name": n, "kind": k, "source": src} for n, k, src in store.tags_on(s, uscc)]
+    @staticmethod
+    def on(session: Session, uscc: str) -> list[dict[str, str]]:
+        """Tags on one enterprise (the caller checked the scope), in the caller's session."""
+        return [{"name": n, "kind": k, "source": src} for n, k, src in store.tags_on(session, uscc)]

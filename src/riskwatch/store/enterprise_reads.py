@@ -91,6 +91,7 @@ class WarehouseReader:
         self.failed: set[str] = set()  # … and those whose making failed
         self.bigrams: dict[str, dict[str, int]] = {}  # name index -> enterprises per pair
         self.load_mark: str | None = None  # see _load_mark
+        self.month_copies: dict[tuple[Path, int], str] = {}  # (month folder, mtime) -> copy
         self.serving_ready = False
         self.counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         """Totals of recent list filters: paging through one filter counts it once. The
@@ -792,12 +793,21 @@ def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | Non
     of milliseconds at a million enterprises, an indexed copy well under one. The copy is
     named after the snapshot's part file, so a new run of the month gets a new copy.
     """
-    parts = sorted(snapshots.month_dir(home, month).glob("part-*.parquet"))
+    folder = snapshots.month_dir(home, month)
+    try:
+        stamp = (folder, folder.stat().st_mtime_ns)  # a new run of the month changes it
+    except FileNotFoundError:
+        return None
+    known = reader.month_copies.get(stamp)
+    if known is not None and known in reader.serving_tables:
+        return known
+    parts = sorted(folder.glob("part-*.parquet"))
     if not parts:
         return None
     digest = hashlib.sha256("|".join(p.name for p in parts).encode()).hexdigest()[:12]
     name = f"ind_{month.replace('-', '_')}_{digest}"
     if name in reader.serving_tables:
+        reader.month_copies[stamp] = name
         return name
     with reader.lock:
         if name not in reader.serving_tables:
@@ -810,6 +820,7 @@ def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | Non
                 )
                 con.execute(f"CREATE INDEX IF NOT EXISTS ix_{name} ON serving.{name} (uscc)")
             reader.serving_tables.add(name)
+    reader.month_copies[stamp] = name
     return name
 
 

@@ -118,8 +118,8 @@ def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> F
     and the enterprise's alerts (newest 50, with their cases)."""
     profile = services.enterprises.profile(who, uscc)
     if not who.is_partner:
-        profile["tags"] = services.tags.on(uscc.upper())
-        with service_session(services.settings) as s:
+        with service_session(services.settings) as s:  # tags and alerts: one session
+            profile["tags"] = services.tags.on(s, uscc.upper())
             total, rows = scoped.scoped_alerts(s, who.prefix, None, None, 50, 0, uscc.upper())
             profile["alerts"] = {
                 "total": total,
