@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     uscc_bad_check: Literal["quarantine", "flag"] = "quarantine"
     threads: int = Field(default=0, ge=0, description="engine threads; 0 = all cores")
     memory_limit: str = Field(default="", description="DuckDB memory_limit, e.g. '8GB'")
+    serve_preload: bool = Field(
+        default=False,
+        description="read the profile copies into memory when the service starts "
+        "(`riskwatch serve` sets it unless --no-preload)",
+    )
     ingest_memory_limit: str = Field(
         default="4GB",
         description="DuckDB memory_limit while loading (when memory_limit is unset): "

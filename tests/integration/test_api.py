@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from riskwatch.services import jobs
+from riskwatch.store import enterprise_reads as reads
 from riskwatch.store.models.cases import Alert, Case
 from riskwatch.store.models.users import service_session
 from tests.integration.test_api_fixtures import Api, J, Z, api, uscc
@@ -343,3 +344,24 @@ def test_every_answer_carries_the_security_headers(api: Api) -> None:
         assert answer.headers["cache-control"] == "no-store"
         assert answer.headers.get_list("cache-control") == ["no-store"]
     assert answers[0].headers["content-type"] == "application/json"
+
+
+def test_the_service_can_read_the_profile_copies_before_it_serves(api: Api) -> None:
+    """With ``serve_preload`` (what ``riskwatch serve`` sets), start-up opens the warehouse,
+    makes the serving copies and reads them before the first request."""
+    from fastapi.testclient import TestClient
+
+    from riskwatch.api import create_app
+
+    settings = api.settings.model_copy(update={"serve_preload": True})
+    app = create_app(settings, api.service)
+    assert app.state.services._reader is None
+    with TestClient(app) as client:
+        reader = app.state.services._reader
+        assert reader is not None and reader.serving_ready  # before any request
+        assert "s_timeline" in reads.preload(reader, settings.home)
+        profile = client.get(f"/api/enterprises/{uscc(3)}", headers=api.h("jinshui")).json()
+        assert profile["basics"]["name"] == "测试3有限公司"
+    off = create_app(api.settings, api.service)
+    with TestClient(off):
+        assert off.state.services._reader is None  # opened on first use only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.serve_preload and settings.warehouse_path.exists():
+            await asyncio.to_thread(app.state.services.preload)  # before the first request
         yield
         app.state.services.close()
 

@@ -5,7 +5,9 @@ Like the template's ``deps.py``: ``Annotated`` aliases the routes declare as par
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -21,7 +23,9 @@ from riskwatch.services.enterprises import EnterpriseService
 from riskwatch.services.tags import TagService
 from riskwatch.services.users import UserService
 from riskwatch.settings import Settings
-from riskwatch.store.enterprise_reads import WarehouseReader
+from riskwatch.store.enterprise_reads import WarehouseReader, preload
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "rw_session"
 CSRF_COOKIE = "rw_csrf"
@@ -57,6 +61,14 @@ class Services:
             EnterpriseService(self.settings, self.service, reader).prepare()
             self._reader = reader
         return self._reader
+
+    def preload(self) -> None:
+        """Open the warehouse and read the profile copies into memory (at start-up)."""
+        started = time.monotonic()
+        read = preload(self.reader, self.settings.home)
+        log.warning(
+            "preloaded %s in %.1f s", ", ".join(read) or "nothing", time.monotonic() - started
+        )
 
     @property
     def enterprises(self) -> EnterpriseService:

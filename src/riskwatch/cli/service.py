@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -37,6 +38,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
     schedule: Annotated[bool, typer.Option(help="run the job scheduler in-process")] = False,
     index: Annotated[bool, typer.Option(help="create uscc indexes in the warehouse")] = True,
+    preload: Annotated[
+        bool, typer.Option(help="read the profile copies into memory before serving")
+    ] = True,
 ) -> None:
     """Run the HTTP service (OpenAPI at /docs)."""
     import uvicorn
@@ -71,6 +75,9 @@ def serve(
         name_index(reader, settings.home, list_source(reader, settings.home), wait=True)
         prune_serving(reader, settings.home)  # copies of earlier runs and loads
         reader.close()
+    if preload:  # read by the app's start-up (in this process, or each worker)
+        os.environ["RISKWATCH_SERVE_PRELOAD"] = "1"
+        get_settings.cache_clear()
     if schedule:
         jobs.start_scheduler(settings)
     console.print(f"riskwatch serving on http://{host}:{port} (docs at /docs)")

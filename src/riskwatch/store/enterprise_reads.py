@@ -1175,6 +1175,30 @@ def _make_copy(
         reader.building.discard(name)
 
 
+def preload(reader: WarehouseReader, home: Path) -> list[str]:
+    """Read the copies a profile looks up (the profile copy and the timelines) once, so
+    their blocks are in DuckDB's buffer pool before the first request: a profile read from
+    disk costs about 5.6 ms at a million enterprises, from memory 1.5 (about 30 s and 7 GB
+    at a million). Returns the tables read."""
+    done = []
+    table = profile_table(reader, home)
+    own = reader.fresh_cursor()
+    try:
+        if table is not None:
+            own.execute(
+                "SELECT sum(length(basics)) + sum(length(links)) + sum(length(classes)) + "
+                "sum(length(reasons)) + sum(length(overrides)) + sum(length(indicators)) "
+                f"FROM serving.{table}"
+            ).fetchall()
+            done.append(table)
+        if reader.serving_ready:
+            own.execute("SELECT sum(length(records)) FROM serving.s_timeline").fetchall()
+            done.append("s_timeline")
+    finally:
+        own.close()
+    return done
+
+
 def _loads(doc: str) -> Any:
     """JSON written by DuckDB's ``to_json``, which writes NaN and Infinity as bare words
     (orjson refuses them; the slower parser reads them, and they go out as null)."""
