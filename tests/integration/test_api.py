@@ -359,7 +359,7 @@ def test_the_service_can_read_the_profile_copies_before_it_serves(api: Api) -> N
     with TestClient(app) as client:
         reader = app.state.services._reader
         assert reader is not None and reader.serving_ready  # before any request
-        assert "s_timeline" in reads.preload(reader, settings.home)
+        assert len(reads.preload(reader, settings.home)) == 2  # profile copy, timelines
         profile = client.get(f"/api/enterprises/{uscc(3)}", headers=api.h("jinshui")).json()
         assert profile["basics"]["name"] == "测试3有限公司"
     off = create_app(api.settings, api.service)

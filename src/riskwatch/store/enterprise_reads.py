@@ -1181,7 +1181,7 @@ def preload(reader: WarehouseReader, home: Path) -> list[str]:
     disk costs about 5.6 ms at a million enterprises, from memory 1.5 (about 30 s and 7 GB
     at a million). Returns the tables read."""
     done = []
-    table = profile_table(reader, home)
+    table = profile_table(reader, home, wait=True)  # made now if missing
     own = reader.fresh_cursor()
     try:
         if table is not None:
