@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from riskwatch.auth.config import ServiceSettings
 from riskwatch.auth.scope import Principal, Role
 from riskwatch.auth.tokens import now
@@ -20,7 +18,7 @@ from riskwatch.services.screening import parse_rule
 from riskwatch.settings import Settings
 from riskwatch.store import enterprise_reads as reads
 from riskwatch.store.models import screening as store
-from riskwatch.store.models.users import service_session
+from riskwatch.store.models.users import DbSession, service_session
 
 KINDS = {"object": "对象标签", "behaviour": "表现标签", "class": "分类标签"}
 RULE_TAG_LIMIT = 1_000_000
@@ -133,6 +131,6 @@ class TagService:
         return len(found)
 
     @staticmethod
-    def on(session: Session, uscc: str) -> list[dict[str, str]]:
+    def on(session: DbSession, uscc: str) -> list[dict[str, str]]:
         """Tags on one enterprise (the caller checked the scope), in the caller's session."""
         return [{"name": n, "kind": k, "source": src} for n, k, src in store.tags_on(session, uscc)]
