@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from riskwatch.services.ingest import IngestService
@@ -353,3 +354,29 @@ def test_pages_in_stored_order_match_sorted_pages(
                 ).fetchall()
             ]
             assert [r["uscc"] for r in rows] == expected
+
+
+def test_timelines_made_in_passes_equal_one_pass(
+    served: tuple[reads.WarehouseReader, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timeline copy made over several uscc ranges (as at a million enterprises, where
+    one pass ran out of memory) holds the same rows, still sorted by uscc."""
+    reader, home = served
+
+    def timeline() -> list[tuple[str, str]]:
+        reads.build_serving(reader, home, force=True)
+        return [
+            (str(u), str(r))
+            for u, r in reader.ordered_cursor()
+            .execute("SELECT uscc, records FROM serving.s_timeline")
+            .fetchall()
+        ]
+
+    one = timeline()
+    monkeypatch.setattr(reads, "TIMELINE_ROWS_PER_PASS", 5000)
+    assert len(reads._uscc_ranges(reader.cursor())) > 5
+    many = timeline()
+    assert [u for u, _ in many] == sorted(u for u, _ in one)
+    assert {u: sorted(orjson.loads(r).items()) for u, r in many} == {
+        u: sorted(orjson.loads(r).items()) for u, r in one
+    }

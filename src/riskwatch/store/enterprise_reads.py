@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -864,23 +865,51 @@ _COPIES: list[tuple[str, str, str, str]] = [
 ]
 
 
-def _timeline_sql() -> str:
-    """Every enterprise's newest records of each kind, as one JSON object per enterprise
-    (kind -> arrays of the columns, newest first), sorted by uscc: a profile reads its
-    whole timeline with one lookup instead of one per table."""
+def _timeline_sql(where: str) -> str:
+    """The newest records of each kind of the enterprises whose uscc meets ``where``, as
+    one JSON object per enterprise (kind -> arrays of the columns, newest first), sorted by
+    uscc: a profile reads its whole timeline with one lookup instead of one per table."""
     parts = []
     for table, (date_col, cols) in RECORD_TABLES.items():
         parts.append(
             f"SELECT uscc, '{table}' AS t, row_number() OVER (PARTITION BY uscc "
             f"ORDER BY {date_col} DESC NULLS LAST) AS n, "
             f'json_array({cols}) AS j FROM "{table}" '
-            f"WHERE uscc IS NOT NULL QUALIFY n <= {RECORDS_PER_TABLE}"
+            f"WHERE uscc IS NOT NULL AND {where} QUALIFY n <= {RECORDS_PER_TABLE}"
         )
     return (
         "SELECT uscc, CAST(to_json(map(list(t), list(js))) AS VARCHAR) AS records FROM ("
         "SELECT uscc, t, to_json(list(j ORDER BY n)) AS js "
         f"FROM ({' UNION ALL '.join(parts)}) GROUP BY uscc, t) GROUP BY uscc ORDER BY uscc"
     )
+
+
+TIMELINE_ROWS_PER_PASS = 4_000_000
+"""Records grouped into timelines per pass: the grouping keeps every record of a pass in
+memory (list aggregates do not spill), so a million enterprises' 55 M records at once ran
+out of 19 GB; passes over ranges of uscc keep it to about a gigabyte each."""
+
+
+def _uscc_ranges(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[str]]]:
+    """(condition on ``uscc``, its parameters) for consecutive uscc ranges that together
+    cover every code, each holding about :data:`TIMELINE_ROWS_PER_PASS` records."""
+    counts = [
+        (con.execute(f'SELECT count(*) FROM "{t}"').fetchone() or (0,))[0] for t in RECORD_TABLES
+    ]
+    passes = max(1, -(-sum(counts) // TIMELINE_ROWS_PER_PASS))
+    if passes == 1:
+        return [("true", [])]
+    cuts = con.execute(
+        "SELECT DISTINCT unnest(quantile_disc(uscc, ?)) AS c FROM enterprises ORDER BY c",
+        [[i / passes for i in range(1, passes)]],
+    ).fetchall()
+    bounds = [str(c) for (c,) in cuts if c is not None]
+    if not bounds:
+        return [("true", [])]
+    ranges = [("uscc < ?", [bounds[0]])]
+    ranges += [("uscc >= ? AND uscc < ?", [lo, hi]) for lo, hi in itertools.pairwise(bounds)]
+    ranges.append(("uscc >= ?", [bounds[-1]]))
+    return ranges
 
 
 def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> bool:
@@ -919,7 +948,9 @@ def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> b
             "CREATE OR REPLACE TABLE serving.s_timeline "
             "(uscc VARCHAR, records VARCHAR USING COMPRESSION uncompressed)"
         )
-        con.execute(f"INSERT INTO serving.s_timeline {_timeline_sql()}")
+        for where, params in _uscc_ranges(con):  # in uscc order, range after range
+            con.execute(f"INSERT INTO serving.s_timeline {_timeline_sql(where)}",
+                        params * len(RECORD_TABLES))  # fmt: skip
         con.execute("CREATE INDEX ix_s_timeline ON serving.s_timeline (uscc)")
         for table in (*RECORD_TABLES, "records"):  # copies of earlier layouts
             con.execute(f"DROP TABLE IF EXISTS serving.s_{table}")
