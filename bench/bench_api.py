@@ -7,7 +7,7 @@ with its own bearer token, so rate limits and the audit log are exercised as in 
 Usage::
 
     python bench/bench_api.py --warehouse /path/to/warehouse.duckdb [--users 50]
-        [--seconds 30] [--indicators DIR] [--label 1000000]
+        [--seconds 30] [--indicators DIR] [--label 1000000] [--workers 2]
 
 Prints p50/p95/p99 latency, throughput and errors per scenario and writes
 bench/results/api-<label>.json. Targets (issue 7): profile p95 ≤ 50 ms, list/filter p95
@@ -68,10 +68,10 @@ def prepare(args: argparse.Namespace, home: Path) -> tuple[list[str], str, list[
     return usccs, str(region)[:4] + "00", names
 
 
-def serve(home: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def serve(home: Path, env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     """Start the service and wait until it answers."""
     cli = str(Path(sys.executable).with_name("riskwatch"))
-    proc = subprocess.Popen([cli, "serve", "--port", str(port)], env=env)
+    proc = subprocess.Popen([cli, "serve", "--port", str(port), "--workers", str(workers)], env=env)
     deadline = time.monotonic() + 1800  # the first start builds the uscc indexes
     while time.monotonic() < deadline:
         try:
@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--label", default="")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads per query")
+    parser.add_argument("--workers", type=int, default=1, help="service worker processes")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--scenarios", default="profile,list_filter", help="comma-separated scenarios to run"
@@ -180,7 +181,7 @@ def main() -> None:
     for i in range(args.users):
         if f"bench{i}" not in known:
             users.add_user(f"bench{i}", "analyst", scope, PASSWORD)
-    proc = serve(home, env, args.port)
+    proc = serve(home, env, args.port, args.workers)
     base = f"http://127.0.0.1:{args.port}"
     try:
         tokens = [
@@ -221,6 +222,7 @@ def main() -> None:
     result = {
         "enterprises": n,
         "users": args.users,
+        "workers": args.workers,
         "seconds": args.seconds,
         "think_ms_mean": args.think_ms,
         "load_average": os.getloadavg(),

@@ -284,7 +284,8 @@ def test_classes_reach_profiles_lists_stats_and_partners(api: Api) -> None:
     assert [i["uscc"] for i in listed["items"]] == [uscc(3)] and listed["items"][0]["class"] == "D"
     # a page reads its classes from the list copy (enterprises with their latest class)
     reader = api.client.app.state.services.reader
-    assert any(name.startswith("lst_") for name in reader.serving_tables)
+    reads.serving_copies(reader, api.settings.home, wait=True)  # made in the background
+    assert any(name.startswith("lst_") for name in reader.attached)
     page = api.client.get("/api/enterprises?limit=50", headers=h).json()["items"]
     assert {(i["uscc"], i["class"], i["month"]) for i in page if i["uscc"] == uscc(3)} == {
         (uscc(3), "D", "2025-06")

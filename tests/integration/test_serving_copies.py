@@ -135,21 +135,20 @@ def test_copies_of_earlier_runs_are_pruned(served: tuple[reads.WarehouseReader, 
             "probability": [0.3] * n, "model_version": ["m"] * n, "reasons": ["[]"] * n,
             "overrides": ["[]"] * n,
         }), run_id=run)  # fmt: skip
-        made.append(reads.list_table(reader, home))
+        made.append(reads.list_table(reader, home, wait=True))
     assert made[0] != made[1] and None not in made
 
     def tables() -> set[str]:
-        rows = (
-            reader.cursor()
-            .execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving'")
-            .fetchall()
-        )
-        return {str(n) for (n,) in rows if str(n).startswith(("cls_", "lst_"))}
+        return {n for n in reader.serving.names() if n.startswith(("cls_", "lst_"))}
 
-    assert len(tables()) == 4  # two class copies, two list copies
+    assert len(tables()) == 4  # two class copies, two list copies, one file each
+    (home / "serving" / ".tmp" / "lst_x-1-1.duckdb").write_bytes(b"left by a crash")
+    (home / "serving.duckdb").write_bytes(b"the one file of earlier versions")
     dropped = reads.prune_serving(reader, home)
-    assert len(dropped) == 2 and made[0] in dropped
+    assert made[0] in dropped and not {made[1], reads._class_table(reader, home)} & set(dropped)
     assert tables() == {made[1], reads._class_table(reader, home)}
+    assert not list((home / "serving" / ".tmp").iterdir())
+    assert not (home / "serving.duckdb").exists()
     page = reads.list_enterprises(cur, "", reads.ListQuery(), 5, 0, reader, home)[1]
     assert [r["class"] for r in page] == ["B"] * 5
 
@@ -325,13 +324,12 @@ def test_reader_cursors_keep_stored_order(served: tuple[reads.WarehouseReader, P
                 got = [
                     k
                     for (k,) in own.execute(
-                        f"SELECT k FROM serving.{name} WHERE k % 3 = 0 LIMIT 50 OFFSET {offset}"
+                        f"SELECT k FROM {name}.{name} WHERE k % 3 = 0 LIMIT 50 OFFSET {offset}"
                     ).fetchall()
                 ]
                 assert got == list(range(offset * 3, offset * 3 + 150, 3))
     finally:
-        reader.cursor().execute(f"DROP TABLE serving.{name}")
-        reader.serving_tables.discard(name)
+        reader.forget(name)
 
 
 def test_pages_in_stored_order_match_sorted_pages(
@@ -368,7 +366,7 @@ def test_timelines_made_in_passes_equal_one_pass(
         return [
             (str(u), str(r))
             for u, r in reader.ordered_cursor()
-            .execute("SELECT uscc, records FROM serving.s_timeline")
+            .execute(f"SELECT uscc, records FROM {reader.t('timeline')}")
             .fetchall()
         ]
 

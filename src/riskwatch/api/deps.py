@@ -19,10 +19,12 @@ from riskwatch.auth.config import ServiceSettings
 from riskwatch.auth.ratelimit import RateLimiter
 from riskwatch.auth.scope import Principal, Role
 from riskwatch.auth.tokens import AuthenticationError
+from riskwatch.errors import ConflictError
 from riskwatch.services.enterprises import EnterpriseService
 from riskwatch.services.tags import TagService
 from riskwatch.services.users import UserService
 from riskwatch.settings import Settings
+from riskwatch.store.buckets import SharedBuckets
 from riskwatch.store.enterprise_reads import WarehouseReader, preload
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ class Services:
         self.settings = settings
         self.service = service
         self.users = UserService(settings, service)
-        self.limiter = RateLimiter(service.rate_per_minute)
+        shared = SharedBuckets(settings.home / "ratelimit.sqlite") if service.workers > 1 else None
+        self.limiter = RateLimiter(service.rate_per_minute, shared)
         self._reader: WarehouseReader | None = None
         self._reopen = threading.Lock()
 
@@ -65,6 +68,7 @@ class Services:
     def preload(self) -> None:
         """Open the warehouse and read the profile copies into memory (at start-up)."""
         started = time.monotonic()
+        self.enterprises.prepare(wait=True)  # made by `riskwatch serve` already, if it ran
         read = preload(self.reader, self.settings.home)
         log.warning(
             "preloaded %s in %.1f s", ", ".join(read) or "nothing", time.monotonic() - started
@@ -80,7 +84,16 @@ class Services:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Release the read-only warehouse for a load in this process, reopen after."""
+        """Release the read-only warehouse for a load in this process, reopen after.
+
+        Not with several worker processes: the others keep the warehouse open, and DuckDB
+        lets a process write it only when no other process has it open.
+        """
+        if self.service.workers > 1:
+            raise ConflictError(
+                "loads through the service need it to run as one process "
+                "(riskwatch serve --workers 1); or stop it and run riskwatch ingest"
+            )
         with self._reopen:
             self.close()
             yield

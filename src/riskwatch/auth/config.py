@@ -28,6 +28,12 @@ class ServiceSettings(BaseSettings):
     lockout_failures: int = Field(default=5, ge=1, description="failed logins before lockout")
     lockout_minutes: int = Field(default=15, ge=1)
     rate_per_minute: int = Field(default=600, ge=1, description="requests per user or token")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="worker processes of the service (`riskwatch serve --workers` sets it): "
+        "with more than one, rate limits are counted in a file the workers share",
+    )
     cookie_secure: bool = Field(default=True, description="send cookies over HTTPS only")
 
     @model_validator(mode="after")

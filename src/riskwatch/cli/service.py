@@ -35,7 +35,14 @@ def _users() -> UserService:
 def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="worker processes (each with its own copy of the hot data in memory; "
+            "uploads need one)",
+        ),
+    ] = 1,
     schedule: Annotated[bool, typer.Option(help="run the job scheduler in-process")] = False,
     index: Annotated[bool, typer.Option(help="create uscc indexes in the warehouse")] = True,
     preload: Annotated[
@@ -48,14 +55,9 @@ def serve(
 
     from riskwatch.store.enterprise_reads import (
         WarehouseReader,
-        build_serving,
         ensure_read_indexes,
-        list_source,
-        list_table,
-        name_index,
-        profile_table,
         prune_serving,
-        warm,
+        serving_copies,
     )
     from riskwatch.store.warehouse import open_warehouse
 
@@ -68,21 +70,28 @@ def serve(
         with open_warehouse(settings.warehouse_path) as con:
             ensure_read_indexes(con)
         reader = WarehouseReader(settings.warehouse_path, settings.threads, settings.memory_limit)
-        warm(reader, settings.home)
-        build_serving(reader, settings.home)
-        list_table(reader, settings.home)
-        profile_table(reader, settings.home, wait=True)
-        name_index(reader, settings.home, list_source(reader, settings.home), wait=True)
+        serving_copies(reader, settings.home, wait=True)
         prune_serving(reader, settings.home)  # copies of earlier runs and loads
         reader.close()
     if preload:  # read by the app's start-up (in this process, or each worker)
         os.environ["RISKWATCH_SERVE_PRELOAD"] = "1"
         get_settings.cache_clear()
+    if workers > 1:  # read by each worker's settings
+        os.environ["RISKWATCH_WORKERS"] = str(workers)
+        if not settings.memory_limit:  # DuckDB's default is 80 % of the machine per worker
+            os.environ["RISKWATCH_MEMORY_LIMIT"] = worker_memory_limit(workers)
     if schedule:
         jobs.start_scheduler(settings)
     console.print(f"riskwatch serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run("riskwatch.api:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")  # fmt: skip
+
+
+def worker_memory_limit(workers: int) -> str:
+    """Each worker's DuckDB memory limit: three quarters of the machine, shared."""
+    import psutil
+
+    return f"{max(1, int(psutil.virtual_memory().total * 0.75 / workers / 2**30))}GB"
 
 
 @users_app.command("add")

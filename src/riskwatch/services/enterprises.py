@@ -194,15 +194,10 @@ class EnterpriseService:
             "relations": parts["relations"],
         }
 
-    def prepare(self, force: bool = False) -> bool:
-        """Build the serving copies profiles read (at start-up; after loads)."""
-        reads.warm(self.reader, self.settings.home)
-        rebuilt = reads.build_serving(self.reader, self.settings.home, force)
-        reads.list_table(self.reader, self.settings.home)  # needs the copies just built
-        reads.profile_table(self.reader, self.settings.home)  # in the background
-        home = self.settings.home
-        reads.name_index(self.reader, home, reads.list_source(self.reader, home))
-        return rebuilt
+    def prepare(self, wait: bool = False) -> None:
+        """Start (``wait``: make) the serving copies profiles and lists read; cheap when
+        they are published (``riskwatch serve`` makes them before it serves)."""
+        reads.serving_copies(self.reader, self.settings.home, wait)
 
     def invalidate(self) -> None:
         """After a load: read the warehouse itself until the copies are rebuilt."""

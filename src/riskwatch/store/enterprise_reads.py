@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import pyarrow as pa
 
 from riskwatch.store import snapshots
 from riskwatch.store.classes import class_parts
+from riskwatch.store.serving import ServingFiles, kind, sql_str
 from riskwatch.store.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -72,12 +74,16 @@ SORTS = {
 
 
 class WarehouseReader:
-    """One shared read-only DuckDB connection with a cursor per thread.
+    """One shared read-only DuckDB connection with a cursor per thread, and the serving
+    copies (:mod:`riskwatch.store.serving`) it has attached.
 
     Read-only like the other readers in the process (sampling, alerts), so they share one
     database instance. A load in this process must :meth:`close` the reader first (every
     cursor) and let it reopen afterwards.
     """
+
+    RETIRE_SECONDS = 120.0
+    """How long a superseded copy stays attached (a request may still be reading it)."""
 
     def __init__(self, path: Path, threads: int = 0, memory_limit: str = "") -> None:
         self.path = path
@@ -85,15 +91,18 @@ class WarehouseReader:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self.lock = threading.Lock()  # held while building serving copies
-        self.slow_lock = threading.Lock()  # held while making one in the background
-        self.serving_tables: set[str] = set()
-        self.building: set[str] = set()  # serving copies being made in the background
+        self.lock = threading.Lock()  # guards the sets below
+        self.slow_lock = threading.Lock()  # held while this process makes a copy
+        self.serving = ServingFiles(path.parent)
+        self.attached: dict[str, float] = {}  # copy -> when it was attached
+        self.retired: dict[str, float] = {}  # superseded copies -> since when
+        self.base: str | None = None  # the attached base copy (sorted tables, timelines)
+        self.closed = False
+        self.building: set[str] = set()  # copies being made in the background
         self.failed: set[str] = set()  # … and those whose making failed
         self.bigrams: dict[str, dict[str, int]] = {}  # name index -> enterprises per pair
         self.load_mark: str | None = None  # see _load_mark
         self.month_copies: dict[tuple[Path, int], str] = {}  # (month folder, mtime) -> copy
-        self.serving_ready = False
         self.counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         """Totals of recent list filters: paging through one filter counts it once. The
         warehouse changes only by loads in this process, which clear it."""
@@ -103,6 +112,79 @@ class WarehouseReader:
         the identity of what they were computed from."""
 
     COUNTS_KEPT = 4096
+
+    @property
+    def serving_ready(self) -> bool:
+        """Whether the base copy (uscc-sorted tables and timelines) is attached."""
+        return self.base is not None
+
+    def attach(self, name: str) -> bool:
+        """Attach the published copy ``name`` read-only (once); False when there is none.
+
+        Attaching a copy retires the older copies of its kind: they are detached
+        :data:`RETIRE_SECONDS` later, when no request can still be reading them.
+        """
+        if name in self.attached:
+            if name in self.retired or (self.base != name and kind(name) == "base"):
+                with self.lock:  # current again
+                    self.retired.pop(name, None)
+                    if kind(name) == "base":
+                        self.base = name
+            return True
+        path = self.serving.path(name)
+        with self.lock:
+            if name in self.attached:
+                return True
+            if not path.is_file():
+                return False
+            own = self._con.cursor()
+            try:
+                own.execute(f"ATTACH IF NOT EXISTS {sql_str(str(path))} AS {name} (READ_ONLY)")
+            except duckdb.IOException:
+                return False  # removed since: a newer copy superseded it
+            finally:
+                own.close()
+            now = time.monotonic()
+            for other in self.attached:
+                if kind(other) == kind(name):
+                    self.retired.setdefault(other, now)
+            self.attached[name] = now
+            if kind(name) == "base":
+                self.base = name
+            self._detach_retired(now)
+        return True
+
+    def _detach_retired(self, now: float) -> None:
+        """Detach copies superseded long enough ago (called holding :attr:`lock`)."""
+        due = [n for n, since in self.retired.items() if now - since >= self.RETIRE_SECONDS]
+        if not due:
+            return
+        own = self._con.cursor()
+        try:
+            for name in due:
+                try:
+                    own.execute(f"DETACH DATABASE IF EXISTS {name}")
+                except duckdb.Error:
+                    continue  # still in use: next time
+                del self.retired[name]
+                self.attached.pop(name, None)
+        finally:
+            own.close()
+
+    def forget(self, name: str) -> None:
+        """Detach copy ``name`` now and delete its file (tests; a forced rebuild)."""
+        with self.lock:
+            if name in self.attached:
+                own = self._con.cursor()
+                try:
+                    own.execute(f"DETACH DATABASE IF EXISTS {name}")
+                finally:
+                    own.close()
+            self.attached.pop(name, None)
+            self.retired.pop(name, None)
+            if self.base == name:
+                self.base = None
+        self.serving.remove([name])
 
     def cached_count(self, key: tuple[str, tuple[Any, ...]]) -> int | None:
         """The remembered total of a list filter, if any."""
@@ -146,7 +228,8 @@ class WarehouseReader:
 
     def t(self, table: str) -> str:
         """Where to read ``table`` for point lookups: its uscc-sorted copy when current."""
-        return f"serving.s_{table}" if self.serving_ready else f'"{table.split("_by_")[0]}"'
+        base = self.base
+        return f"{base}.s_{table}" if base else f'"{table.split("_by_")[0]}"'
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (the warehouse's settings: results of a query without ORDER
@@ -181,6 +264,7 @@ class WarehouseReader:
         """Close every cursor and the connection, releasing the database instance (after
         a serving copy being built in the background is done)."""
         with self.slow_lock, self.lock, self._cursors_lock:
+            self.closed = True
             for cur in self._cursors:
                 cur.close()
             self._cursors.clear()
@@ -275,7 +359,7 @@ def list_enterprises(
     columns = LIST_COLUMNS
     listed = list_table(reader, home) if reader is not None and home is not None else None
     if listed is not None:
-        src, columns = f"serving.{listed}", f"{LIST_COLUMNS}, class, score, class_month AS month"
+        src, columns = f"{listed}.{listed}", f"{LIST_COLUMNS}, class, score, class_month AS month"
     key = (where, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     total = None if reader is None else reader.cached_count(key)
     if reader is not None and home is not None and _by_name_index(query):
@@ -301,7 +385,7 @@ def list_enterprises(
         if total is not None:
             return total, rows
     page_cur = cur
-    if reader is not None and query.sort == "uscc" and src.startswith("serving."):
+    if reader is not None and query.sort == "uscc" and _is_copy(src):
         # a uscc-sorted copy read in stored order (WarehouseReader.ordered_cursor): the
         # page is the first matching rows, without sorting every match
         page, page_cur = f"FROM {src} e WHERE {where} LIMIT ? OFFSET ?", reader.ordered_cursor()
@@ -365,14 +449,14 @@ def _name_search(
     # the index holds the page's columns, in uscc order within the pair
     rows = _rows(
         reader.ordered_cursor(),
-        f"SELECT {columns} FROM serving.{table} WHERE {cond} LIMIT ? OFFSET ?",
+        f"SELECT {columns} FROM {table}.{table} WHERE {cond} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )  # fmt: skip
     if total is None:
         if offset == 0 and len(rows) < limit:  # the whole list fits the page: no count
             total = len(rows)
         else:
-            found = cur.execute(f"SELECT count(*) FROM serving.{table} WHERE {cond}", params)
+            found = cur.execute(f"SELECT count(*) FROM {table}.{table} WHERE {cond}", params)
             total = int((found.fetchone() or (0,))[0])
     return total, rows
 
@@ -382,9 +466,14 @@ NAME_INDEX_LAYOUT = "2"
 
 def _page_columns(src: str) -> str:
     """The columns of a list page read from ``src`` (with classes from a list copy)."""
-    if src.startswith("serving.lst_"):
+    if src.startswith("lst_"):
         return f"{LIST_COLUMNS}, class, score, class_month"
     return LIST_COLUMNS
+
+
+def _is_copy(src: str) -> bool:
+    """Whether ``src`` is a (uscc-sorted) serving copy, not the warehouse's own table."""
+    return "." in src
 
 
 def _name_index_name(reader: WarehouseReader, src: str) -> str:
@@ -396,7 +485,7 @@ def list_source(reader: WarehouseReader, home: Path) -> str:
     """Where lists read: the list copy with classes, else the enterprises' copy, else the
     warehouse (while the copies are being made)."""
     listed = list_table(reader, home)
-    return f"serving.{listed}" if listed is not None else reader.t("enterprises")
+    return f"{listed}.{listed}" if listed is not None else reader.t("enterprises")
 
 
 def name_index(
@@ -409,7 +498,7 @@ def name_index(
 
     Made in the background like the profile copy (None until it is ready).
     """
-    if not src.startswith("serving."):
+    if not _is_copy(src):
         return None  # the warehouse itself, while the serving copies are being made
     name = _name_index_name(reader, src)
     counts = reader.bigrams.get(name)
@@ -421,13 +510,13 @@ def name_index(
         f"SELECT uscc, name, unnest(range(1, length(name))) AS i FROM {src} "
         f"WHERE length(name) >= 2)) p JOIN {src} e USING (uscc) ORDER BY p.g, e.uscc"
     )
-    if _copy_in_background(reader, home, name, lambda: sql, None, wait) is None:
+    if _copy(reader, name, _create_as(name, sql), wait) is None:
         return None
     own = reader.fresh_cursor(ordered=False)
     try:
         counts = {
             str(g): int(n)
-            for g, n in own.execute(f"SELECT g, count(*) FROM serving.{name} GROUP BY g").fetchall()
+            for g, n in own.execute(f"SELECT g, count(*) FROM {name}.{name} GROUP BY g").fetchall()
         }
     finally:
         own.close()
@@ -475,9 +564,10 @@ def records(reader: WarehouseReader, uscc: str, per_table: int) -> dict[str, lis
     Values are JSON types (dates as ISO strings), as the service sends them.
     """
     cur = reader.cursor()
-    if reader.serving_ready and per_table <= RECORDS_PER_TABLE:
+    base = reader.base
+    if base is not None and per_table <= RECORDS_PER_TABLE:
         found = cur.execute(
-            "SELECT records FROM serving.s_timeline WHERE uscc = ?", [uscc]
+            f"SELECT records FROM {base}.s_timeline WHERE uscc = ?", [uscc]
         ).fetchone()
         timeline = _loads(found[0]) if found and found[0] else {}
         return {
@@ -770,93 +860,143 @@ def leaf_sql(name: str, op: str, as_of: dt.date) -> str:
     return "(" + template.replace("{f}", field_sql(name, as_of)) + ")"
 
 
-SERVING_ROW_GROUP = 8192
-"""Rows per row group of the serving copies: a point lookup reads one group, so small
-groups make it cheap (DuckDB's default, 122,880, costs about a millisecond a lookup)."""
-
 RECORDS_PER_TABLE = 100
 """Newest records of each kind kept per enterprise in the timeline copy."""
 
-SERVING_LAYOUT = "4"
+SERVING_LAYOUT = "5"
 """Bumped when the copies change shape: copies of another layout are rebuilt."""
 
 
-def _attach_serving(con: duckdb.DuckDBPyConnection, home: Path) -> None:
-    path = str(home / "serving.duckdb").replace("'", "''")
-    con.execute(
-        f"ATTACH IF NOT EXISTS '{path}' AS serving (READ_WRITE, ROW_GROUP_SIZE {SERVING_ROW_GROUP})"
-    )
+Fill = Callable[[duckdb.DuckDBPyConnection, str], None]
+"""Creates a copy's tables: ``fill(cursor, alias)`` with ``alias`` the new file's database."""
 
 
-def _serving_has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether ``serving.duckdb`` holds a table of that name."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'serving' AND table_name = ?",
-        [name],
-    ).fetchone()
-    return bool(found and found[0])
+def _create_as(name: str, sql: str, params: Sequence[Any] = ()) -> Fill:
+    """A :data:`Fill` making the one table ``name`` of a copy from ``sql``."""
+
+    def fill(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+        con.execute(f"CREATE TABLE {alias}.{name} AS {sql}", list(params))
+
+    return fill
 
 
-def _serving_table(reader: WarehouseReader, home: Path, month: str) -> str | None:
-    """A uscc-indexed copy of a month's indicator snapshot in ``serving.duckdb``.
+def _copy(reader: WarehouseReader, name: str, fill: Fill, wait: bool) -> str | None:
+    """The serving copy ``name``, attached: published already, made now (``wait``), or
+    made in the background while the caller reads around it (None).
 
-    A profile needs one row of a month's Parquet; scanning the file per request costs tens
-    of milliseconds at a million enterprises, an indexed copy well under one. The copy is
-    named after the snapshot's part file, so a new run of the month gets a new copy.
+    ``fill(cursor, alias)`` creates the copy's tables in the database ``alias``. A copy
+    whose making failed is not tried again by every request.
     """
+    if reader.attach(name):
+        return name
+    if wait:
+        _make_copy(reader, name, fill, raise_errors=True)
+        return name if reader.attach(name) else None
+    with reader.lock:
+        if name in reader.building or name in reader.failed:
+            return None
+        reader.building.add(name)
+    threading.Thread(
+        target=_make_copy, args=(reader, name, fill, False), name=f"copy-{name}", daemon=True
+    ).start()
+    return None
+
+
+def _make_copy(reader: WarehouseReader, name: str, fill: Fill, raise_errors: bool) -> bool:
+    """Make a copy unless it is published (another process may be making it: the build
+    lock makes this one wait, then find it); returns whether this call made it."""
+    made = False
+    try:
+        with reader.slow_lock:  # one copy at a time in this process; closing waits for it
+            if reader.closed:
+                return False
+            con = reader.fresh_cursor()  # ordered: copies are stored in the order asked for
+            try:
+                made = reader.serving.make(con, name, lambda alias: fill(con, alias))
+            finally:
+                con.close()
+            reader.attach(name)
+    except (duckdb.Error, OSError):
+        with reader.lock:
+            reader.failed.add(name)
+        log.exception("making the serving copy %s failed; requests read around it", name)
+        if raise_errors:
+            raise
+    finally:
+        with reader.lock:
+            reader.building.discard(name)
+    return made
+
+
+def _ind_name(reader: WarehouseReader, home: Path, month: str) -> tuple[str, list[str]] | None:
+    """(name of the copy of a month's indicator snapshot, its part files)."""
     folder = snapshots.month_dir(home, month)
     try:
         stamp = (folder, folder.stat().st_mtime_ns)  # a new run of the month changes it
     except FileNotFoundError:
         return None
-    known = reader.month_copies.get(stamp)
-    if known is not None and known in reader.serving_tables:
-        return known
-    parts = sorted(folder.glob("part-*.parquet"))
+    parts = sorted(str(p) for p in folder.glob("part-*.parquet"))
     if not parts:
         return None
-    digest = hashlib.sha256("|".join(p.name for p in parts).encode()).hexdigest()[:12]
-    name = f"ind_{month.replace('-', '_')}_{digest}"
-    if name in reader.serving_tables:
-        reader.month_copies[stamp] = name
+    name = reader.month_copies.get(stamp)
+    if name is None:
+        digest = hashlib.sha256("|".join(Path(p).name for p in parts).encode()).hexdigest()
+        name = reader.month_copies[stamp] = f"ind_{month.replace('-', '_')}_{digest[:12]}"
+    return name, parts
+
+
+def _serving_table(
+    reader: WarehouseReader, home: Path, month: str, wait: bool = False
+) -> str | None:
+    """A uscc-indexed copy of a month's indicator snapshot (None while it is being made).
+
+    A profile needs one row of a month's Parquet; scanning the files per request costs tens
+    of milliseconds at a million enterprises, an indexed copy well under one. The copy is
+    named after the snapshot's part files, so a new run of the month gets a new copy.
+    """
+    found = _ind_name(reader, home, month)
+    if found is None:
+        return None
+    name, parts = found
+    if name in reader.attached:
         return name
-    with reader.lock:
-        if name not in reader.serving_tables:
-            con = reader.cursor()
-            _attach_serving(con, home)
-            if not _serving_has(con, name):
-                con.execute(
-                    f"CREATE OR REPLACE TABLE serving.{name} AS SELECT * FROM read_parquet(?)",
-                    [[str(p) for p in parts]],
-                )
-                con.execute(f"CREATE INDEX IF NOT EXISTS ix_{name} ON serving.{name} (uscc)")
-            reader.serving_tables.add(name)
-    reader.month_copies[stamp] = name
-    return name
+
+    def fill(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+        con.execute(f"CREATE TABLE {alias}.{name} AS SELECT * FROM read_parquet(?)", [parts])
+        con.execute(f"CREATE INDEX ix_{name} ON {alias}.{name} (uscc)")
+
+    return _copy(reader, name, fill, wait)
 
 
 def indicator_row(
     reader: WarehouseReader, home: Path, month: str, uscc: str
 ) -> dict[str, Any] | None:
-    """One enterprise's row of a month's indicator snapshot (None if absent)."""
+    """One enterprise's row of a month's indicator snapshot (None if absent): from its
+    copy, or from the files while the copy is being made."""
     table = _serving_table(reader, home, month)
-    if table is None:
-        return None
-    rows = _rows(reader.cursor(), f"SELECT * FROM serving.{table} WHERE uscc = ?", [uscc])
+    if table is not None:
+        rows = _rows(reader.cursor(), f"SELECT * FROM {table}.{table} WHERE uscc = ?", [uscc])
+    else:
+        found = _ind_name(reader, home, month)
+        if found is None:
+            return None
+        rows = _rows(
+            reader.cursor(), "SELECT * FROM read_parquet(?) WHERE uscc = ?", [found[1], uscc]
+        )
     return rows[0] if rows else None
 
 
-def warm(reader: WarehouseReader, home: Path) -> str | None:
-    """Build the serving copy of the newest month's indicators and the dashboard's
-    aggregates now, not on a first request."""
+def warm(reader: WarehouseReader, home: Path, wait: bool = False) -> str | None:
+    """Compute the dashboard's aggregates, and start (``wait``: make) the copies of the
+    newest month's indicators and of the classes, before a first request needs them."""
     enterprise_summary(reader)
     class_summary(reader, home)
-    list_table(reader, home)
+    _class_table(reader, home, wait)
     months = snapshots.list_months(home)
-    return _serving_table(reader, home, months[-1]) if months else None
+    return _serving_table(reader, home, months[-1], wait) if months else None
 
 
-# (copy name, source table, sort key, columns) of the uscc-sorted serving copies
+# (copy name, source table, sort key, columns) of the uscc-sorted tables of the base copy
 _COPIES: list[tuple[str, str, str, str]] = [
     ("enterprises", "enterprises", "uscc", "*"),
     ("officers", "officers", "uscc", "uscc, person_id, role, name"),
@@ -912,92 +1052,103 @@ def _uscc_ranges(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[str]]]:
     return ranges
 
 
-def build_serving(reader: WarehouseReader, home: Path, force: bool = False) -> bool:
-    """Copy the tables a profile reads into ``serving.duckdb``, sorted by uscc.
+def _base_name(reader: WarehouseReader) -> str:
+    """The base copy of the warehouse as loaded now."""
+    key = f"{SERVING_LAYOUT}|{_load_mark(reader)}"
+    return f"base_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _fill_base(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    for name, source, key, cols in _COPIES:
+        con.execute(
+            f'CREATE TABLE {alias}.s_{name} AS SELECT {cols} FROM "{source}" ORDER BY {key}'
+        )
+    # Timelines are a few kilobytes each: stored uncompressed, a lookup reads one (about
+    # 1 ms at a million); compressed with ZSTD it decompresses a whole block (5).
+    con.execute(
+        f"CREATE TABLE {alias}.s_timeline "
+        "(uscc VARCHAR, records VARCHAR USING COMPRESSION uncompressed)"
+    )
+    for where, params in _uscc_ranges(con):  # in uscc order, range after range
+        con.execute(f"INSERT INTO {alias}.s_timeline {_timeline_sql(where)}",
+                    params * len(RECORD_TABLES))  # fmt: skip
+    con.execute(f"CREATE INDEX ix_s_timeline ON {alias}.s_timeline (uscc)")
+
+
+def build_serving(
+    reader: WarehouseReader, home: Path, force: bool = False, wait: bool = True
+) -> bool:
+    """The base copy: the tables a profile reads, sorted by uscc, and every enterprise's
+    records timeline; attached as :attr:`WarehouseReader.base`.
 
     The warehouse keeps rows in load order, so one enterprise's records are spread over
     every row group and a point lookup decompresses many of them; sorted copies keep them
-    together (zone maps skip the rest). Rebuilt when the warehouse has applied a new file
-    since; until then (``serving_ready`` False) profiles read the warehouse itself.
-    Returns whether a rebuild ran.
+    together (zone maps skip the rest). Made once per load of the warehouse; until it is
+    attached (``serving_ready`` False) reads go to the warehouse itself. ``wait=False``
+    makes it in the background. Returns whether this call made it.
     """
-    with reader.lock:
-        con = reader.ordered_cursor()  # the copies are stored sorted
-        _attach_serving(con, home)
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS serving.meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
-        )
-        mark = con.execute(
-            "SELECT count(*) || '/' || coalesce(max(applied_at)::VARCHAR, '') FROM load_files"
-        ).fetchone()
-        fingerprint = f"{SERVING_LAYOUT}:{mark[0] if mark else ''}"
-        have = con.execute("SELECT value FROM serving.meta WHERE key = 'records'").fetchone()
-        if have and have[0] == fingerprint and not force:
-            reader.serving_ready = True
-            return False
-        reader.serving_ready = False
-        reader.forget_counts()
-        for name, source, key, cols in _COPIES:
-            con.execute(
-                f"CREATE OR REPLACE TABLE serving.s_{name} AS "
-                f'SELECT {cols} FROM "{source}" ORDER BY {key}'
-            )
-        # Timelines are a few kilobytes each: stored uncompressed, a lookup reads one
-        # (about 1 ms at a million); compressed with ZSTD it decompresses a whole block (5).
-        con.execute(
-            "CREATE OR REPLACE TABLE serving.s_timeline "
-            "(uscc VARCHAR, records VARCHAR USING COMPRESSION uncompressed)"
-        )
-        for where, params in _uscc_ranges(con):  # in uscc order, range after range
-            con.execute(f"INSERT INTO serving.s_timeline {_timeline_sql(where)}",
-                        params * len(RECORD_TABLES))  # fmt: skip
-        con.execute("CREATE INDEX ix_s_timeline ON serving.s_timeline (uscc)")
-        for table in (*RECORD_TABLES, "records"):  # copies of earlier layouts
-            con.execute(f"DROP TABLE IF EXISTS serving.s_{table}")
-        con.execute("INSERT OR REPLACE INTO serving.meta VALUES ('records', ?)", [fingerprint])
-        reader.serving_ready = True
-        return True
+    name = _base_name(reader)
+    if force:
+        reader.forget(name)
+    made = False
+    if not reader.attach(name):
+        if wait:
+            made = _make_copy(reader, name, _fill_base, raise_errors=True)
+        else:
+            _copy(reader, name, _fill_base, wait=False)
+    reader.attach(name)
+    return made
 
 
 def invalidate_serving(reader: WarehouseReader) -> None:
     """Read the warehouse itself until :func:`build_serving` runs again (after a load)."""
-    reader.serving_ready = False
+    reader.base = None
     reader.forget_counts()
 
 
 # -- classes (issue 4's monthly output, Parquet under home/classes) ----------------------
 
 
-def _class_table(reader: WarehouseReader, home: Path) -> str | None:
-    """A uscc-sorted serving copy of every month's classes (None before the first run)."""
+def _class_table(reader: WarehouseReader, home: Path, wait: bool = False) -> str | None:
+    """A uscc-sorted serving copy of every month's classes (None before the first run, and
+    while it is being made)."""
     parts = class_parts(home)
     if not parts:
         return None
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:12]
-    return _ensure_copy(
-        reader,
-        home,
-        f"cls_{digest}",
+    files = [str(p) for p in parts]
+    name = f"cls_{hashlib.sha256('|'.join(files).encode()).hexdigest()[:12]}"
+    if name in reader.attached:
+        return name
+
+    sql = (
         "SELECT uscc, month, region_code, industry_code, class, score, probability, "
-        "model_version, reasons, overrides FROM read_parquet(?) ORDER BY uscc, month",
-        [[str(p) for p in parts]],
+        "model_version, reasons, overrides FROM read_parquet(?) ORDER BY uscc, month"
     )
+    return _copy(reader, name, _create_as(name, sql, [files]), wait)
+
+
+def _class_source(reader: WarehouseReader, home: Path) -> str | None:
+    """Where class rows are read: the class copy, or the class files themselves while the
+    copy is being made (None before the first run)."""
+    parts = class_parts(home)
+    if not parts:
+        return None
+    table = _class_table(reader, home)
+    if table is not None:
+        return f"{table}.{table}"
+    return "read_parquet([" + ", ".join(sql_str(str(p)) for p in parts) + "])"
 
 
 def _ensure_copy(
     reader: WarehouseReader, home: Path, name: str, select: str, params: Sequence[Any] = ()
 ) -> str:
-    """``serving.<name>`` made from ``select`` unless it exists (names carry what the copy
-    was made from, so an existing one is current)."""
-    if name in reader.serving_tables:
-        return name
-    with reader.lock:
-        if name not in reader.serving_tables:
-            con = reader.ordered_cursor()  # stored in the order the select asks for
-            _attach_serving(con, home)
-            con.execute(f"CREATE TABLE IF NOT EXISTS serving.{name} AS {select}", list(params))
-            reader.serving_tables.add(name)
-    return name
+    """The copy ``name`` made from ``select`` now unless it exists (names carry what the
+    copy was made from, so an existing one is current)."""
+
+    made = _copy(reader, name, _create_as(name, select, params), wait=True)
+    if made is None:
+        raise duckdb.IOException(f"the serving copy {name} could not be attached")
+    return made
 
 
 LIST_LAYOUT = "2"
@@ -1010,57 +1161,50 @@ LIST_COPY_COLUMNS = (
 the load's bookkeeping, which made every page read wider rows)."""
 
 
-def list_table(reader: WarehouseReader, home: Path) -> str | None:
+def list_table(reader: WarehouseReader, home: Path, wait: bool = False) -> str | None:
     """A uscc-sorted serving copy of the enterprises with each one's latest class, score
     and class month (``class_month``), for lists: a page carries its classes without a
-    lookup per page. None while the serving copies are being rebuilt or before classes."""
-    if not reader.serving_ready:
+    lookup per page. None before classes, and while it (or the copies it is made from) is
+    being made."""
+    base = reader.base
+    if base is None:
         return None
-    classes = _class_table(reader, home)
+    classes = _class_table(reader, home, wait)
     if classes is None:
         return None
-    key = f"{classes}|{_load_mark(reader)}|{SERVING_LAYOUT}|{LIST_LAYOUT}"
-    return _ensure_copy(
-        reader,
-        home,
-        f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}",
+    key = f"{classes}|{base}|{LIST_LAYOUT}"
+    name = f"lst_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    if name in reader.attached:
+        return name
+    sql = (
         f"SELECT {LIST_COPY_COLUMNS}, c.class, c.score, c.month AS class_month "
-        "FROM serving.s_enterprises e "
-        f"LEFT JOIN (SELECT uscc, class, score, month FROM serving.{classes} "
+        f"FROM {base}.s_enterprises e "
+        f"LEFT JOIN (SELECT uscc, class, score, month FROM {classes}.{classes} "
         "QUALIFY row_number() OVER (PARTITION BY uscc ORDER BY month DESC) = 1) c "
-        "USING (uscc) ORDER BY e.uscc",
+        "USING (uscc) ORDER BY e.uscc"
     )
+    return _copy(reader, name, _create_as(name, sql), wait)
 
 
 def prune_serving(reader: WarehouseReader, home: Path) -> list[str]:
-    """Drop the copies of classes, lists and indicator months that are no longer current
-    (every classification run and load makes new ones); returns the names dropped.
+    """Delete the copies this reader does not use (every classification run and load makes
+    new ones), what interrupted builds left, and the one-file ``serving.duckdb`` of earlier
+    versions; returns the names deleted.
 
-    Only where no request can be reading them: ``riskwatch serve`` calls it before the
-    service starts.
+    ``riskwatch serve`` calls it after making the current copies and before it serves. A
+    process that still has a deleted copy attached reads it until it lets go.
     """
-    months = snapshots.list_months(home)
-    keep = {
-        _class_table(reader, home),
-        list_table(reader, home),
-        _serving_table(reader, home, months[-1]) if months else None,
-        _profile_sources(reader, home)[0] if reader.serving_ready else None,
-        _name_index_name(reader, list_source(reader, home)),
-    }
     with reader.lock:
-        con = reader.cursor()
-        _attach_serving(con, home)
-        names = [
-            str(n)
-            for (n,) in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving' "
-                "AND regexp_matches(table_name, '^(cls|lst|ind|prf|ngr)_')"
-            ).fetchall()
-        ]
-        dropped = [n for n in names if n not in keep]
-        for name in dropped:
-            con.execute(f"DROP TABLE IF EXISTS serving.{name}")
-            reader.serving_tables.discard(name)
+        keep = set(reader.attached) - set(reader.retired)
+    with reader.serving.building():
+        reader.serving.clean()
+        dropped = [n for n in reader.serving.names() if n not in keep]
+        reader.serving.remove(dropped)
+        for legacy in (home / "serving.duckdb", home / "serving.duckdb.wal"):
+            legacy.unlink(missing_ok=True)
+    with reader.lock:
+        for name in dropped:  # detached when their grace period is over
+            reader.retired.setdefault(name, time.monotonic())
     return dropped
 
 
@@ -1068,36 +1212,44 @@ PROFILE_LAYOUT = "2"
 """Bumped when the profile documents change shape."""
 
 
-def _profile_sources(reader: WarehouseReader, home: Path) -> tuple[str, str | None, str | None]:
-    """(name of the current profile copy, class copy, indicator copy of the newest month)."""
-    classes = _class_table(reader, home)
+def _profile_sources(
+    reader: WarehouseReader, home: Path, wait: bool = False
+) -> tuple[str, str | None, str | None] | None:
+    """(name of the current profile copy, class copy, indicator copy of the newest month);
+    None while one of the copies it is made from is being made."""
+    base = reader.base
+    if base is None:
+        return None
+    classes = _class_table(reader, home, wait)
+    if classes is None and class_parts(home):
+        return None
     months = snapshots.recent_months(home)
-    indicators = _serving_table(reader, home, months[-1]) if months else None
-    key = "|".join(
-        (SERVING_LAYOUT, PROFILE_LAYOUT, _load_mark(reader), classes or "", indicators or "")
-    )
+    indicators = _serving_table(reader, home, months[-1], wait) if months else None
+    if indicators is None and months:
+        return None
+    key = "|".join((SERVING_LAYOUT, PROFILE_LAYOUT, base, classes or "", indicators or ""))
     return f"prf_{hashlib.sha256(key.encode()).hexdigest()[:12]}", classes, indicators
 
 
-def _profile_sql(classes: str | None, indicators: str | None) -> str:
+def _profile_sql(base: str, classes: str | None, indicators: str | None) -> str:
     """One row per enterprise holding the parts of its profile that change with runs, as
     JSON: basics, direct links (with the other side's region, for the scope), classes of
     every month with the latest reasons, and the newest indicators. (The records timeline,
-    which changes only with loads, is ``s_timeline``.)"""
-    links = """
+    which changes only with loads, is the base copy's ``s_timeline``.)"""
+    links = f"""
         WITH l AS (
           SELECT uscc, 0 AS o, 'P' AS k, legal_rep_id AS other, '法定代表人' AS role,
                  legal_rep_name AS nm
-            FROM serving.s_enterprises WHERE legal_rep_id IS NOT NULL
-          UNION ALL SELECT uscc, 1, 'P', person_id, role, name FROM serving.s_officers
+            FROM {base}.s_enterprises WHERE legal_rep_id IS NOT NULL
+          UNION ALL SELECT uscc, 1, 'P', person_id, role, name FROM {base}.s_officers
           UNION ALL SELECT uscc, 2, CASE WHEN holder_type = '企业' THEN 'E' ELSE 'P' END,
-                 holder_id, '股东', holder_name FROM serving.s_investments
+                 holder_id, '股东', holder_name FROM {base}.s_investments
           UNION ALL SELECT holder_id, 3, 'E', uscc, '对外投资', NULL
-            FROM serving.s_investments_by_holder)
+            FROM {base}.s_investments_by_holder)
         SELECT l.uscc, CAST(to_json(list(json_array(
                  l.k, l.other, l.role, CASE WHEN l.k = 'E' THEN n.name ELSE l.nm END,
                  n.region_code) ORDER BY l.o, l.role, l.other)) AS VARCHAR) AS links
-        FROM l LEFT JOIN serving.s_enterprises n ON l.k = 'E' AND n.uscc = l.other
+        FROM l LEFT JOIN {base}.s_enterprises n ON l.k = 'E' AND n.uscc = l.other
         WHERE l.k = 'P' OR n.uscc IS NOT NULL
         GROUP BY l.uscc"""
     parts = [f"LEFT JOIN ({links}) k USING (uscc)"]
@@ -1107,7 +1259,7 @@ def _profile_sql(classes: str | None, indicators: str | None) -> str:
             "LEFT JOIN (SELECT uscc, CAST(to_json(list(json_object('class', class, "
             "'score', score, 'month', month) ORDER BY month)) AS VARCHAR) AS classes, "
             "arg_max(reasons, month) AS reasons, arg_max(overrides, month) AS overrides "
-            f"FROM serving.{classes} GROUP BY uscc) c USING (uscc)"
+            f"FROM {classes}.{classes} GROUP BY uscc) c USING (uscc)"
         )
         cols += ["c.classes", "c.reasons", "c.overrides"]
     else:
@@ -1115,7 +1267,7 @@ def _profile_sql(classes: str | None, indicators: str | None) -> str:
     if indicators:
         parts.append(
             f"LEFT JOIN (SELECT uscc, CAST(to_json(i) AS VARCHAR) AS indicators "
-            f"FROM serving.{indicators} i) i USING (uscc)"
+            f"FROM {indicators}.{indicators} i) i USING (uscc)"
         )
         cols.append("i.indicators")
     else:
@@ -1123,7 +1275,7 @@ def _profile_sql(classes: str | None, indicators: str | None) -> str:
     basics = ", ".join(f"{c} := e.{c}" for c in (c.strip() for c in BASICS.split(",")))
     return (
         f"SELECT e.uscc, e.region_code, CAST(to_json(struct_pack({basics})) AS VARCHAR) AS "
-        f"basics, {', '.join(cols)} FROM serving.s_enterprises e {' '.join(parts)} "
+        f"basics, {', '.join(cols)} FROM {base}.s_enterprises e {' '.join(parts)} "
         "ORDER BY e.uscc"
     )
 
@@ -1132,94 +1284,41 @@ def profile_table(reader: WarehouseReader, home: Path, wait: bool = False) -> st
     """The current profile copy (``prf_…``): one indexed row per enterprise with its
     profile but the timeline, so a profile is two lookups instead of five.
 
-    Made from the serving copies, the classes and the newest month's indicators, so it is
-    rebuilt after every load and classification run (see :func:`_copy_in_background`;
-    until it is ready, None, and profiles read the parts one by one).
+    Made from the base copy, the classes and the newest month's indicators, so it is made
+    again after every load and classification run (in the background: until it is ready,
+    None, and profiles read the parts one by one).
     """
-    if not reader.serving_ready:
+    sources = _profile_sources(reader, home, wait)
+    if sources is None:
         return None
-    name, classes, indicators = _profile_sources(reader, home)
-    if name in reader.serving_tables:
+    name, classes, indicators = sources
+    if name in reader.attached:
         return name
-    return _copy_in_background(
-        reader, home, name, lambda: _profile_sql(classes, indicators), "uscc", wait
-    )
+    base = reader.base
+    assert base is not None  # _profile_sources checked it
+
+    def fill(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+        # one file, published whole: no request sees the table before its index
+        con.execute(f"CREATE TABLE {alias}.{name} AS {_profile_sql(base, classes, indicators)}")
+        con.execute(f"CREATE INDEX ix_{name} ON {alias}.{name} (uscc)")
+
+    return _copy(reader, name, fill, wait)
 
 
-def _copy_in_background(
-    reader: WarehouseReader,
-    home: Path,
-    name: str,
-    make_sql: Callable[[], str],
-    index: str | None,
-    wait: bool,
-) -> str | None:
-    """``serving.<name>`` from ``make_sql()`` (with an index on ``index``), for copies that
-    take a while at a million enterprises: a request that finds one missing starts making it
-    in a thread and gets None (and reads around it); ``wait=True`` (``riskwatch serve``
-    before it starts) makes it now. A failed copy is not retried by every request.
-    """
-    if name in reader.serving_tables:
-        return name
-    if not wait:
-        with reader.lock:
-            if name in reader.building or name in reader.failed:
-                return None
-            reader.building.add(name)
-        threading.Thread(
-            target=_make_copy, args=(reader, home, name, make_sql, index, False),
-            name=f"copy-{name}", daemon=True,
-        ).start()  # fmt: skip
-        return None
-    _make_copy(reader, home, name, make_sql, index, True)
-    return name
-
-
-def _make_copy(
-    reader: WarehouseReader,
-    home: Path,
-    name: str,
-    make_sql: Callable[[], str],
-    index: str | None,
-    wait: bool,
-) -> None:
-    try:
-        # not under reader.lock, which requests take for the quick copies: one slow copy
-        # at a time, and closing the reader waits for it
-        with reader.slow_lock:
-            if name in reader.serving_tables:
-                return
-            con = reader.fresh_cursor()
-            try:
-                with reader.lock:
-                    _attach_serving(con, home)
-                if not _serving_has(con, name):
-                    # one transaction: no request sees the table before its index
-                    con.execute("BEGIN")
-                    try:
-                        con.execute(f"CREATE TABLE serving.{name} AS {make_sql()}")
-                        if index:
-                            con.execute(f"CREATE INDEX ix_{name} ON serving.{name} ({index})")
-                        con.execute("COMMIT")
-                    except BaseException:
-                        con.execute("ROLLBACK")
-                        raise
-            finally:
-                con.close()
-            reader.serving_tables.add(name)
-    except duckdb.Error:
-        reader.failed.add(name)
-        log.exception("making the serving copy %s failed; requests read around it", name)
-        if wait:
-            raise
-    finally:
-        reader.building.discard(name)
+def serving_copies(reader: WarehouseReader, home: Path, wait: bool = False) -> None:
+    """Make (``wait``) or start in the background every copy the request path reads, in
+    the order they are made from each other; cheap when they are published."""
+    warm(reader, home, wait)
+    build_serving(reader, home, wait=wait)
+    list_table(reader, home, wait)
+    profile_table(reader, home, wait)
+    name_index(reader, home, list_source(reader, home), wait)
 
 
 def preload(reader: WarehouseReader, home: Path) -> list[str]:
     """Read the copies a profile looks up (the profile copy and the timelines) once, so
     their blocks are in DuckDB's buffer pool before the first request: a profile read from
-    disk costs about 5.6 ms at a million enterprises, from memory 1.5 (about 30 s and 7 GB
+    disk costs about 5.6 ms at a million enterprises, from memory 1.5 (about 15 s and 7 GB
     at a million). Returns the tables read."""
     done = []
     table = profile_table(reader, home, wait=True)  # made now if missing
@@ -1229,11 +1328,11 @@ def preload(reader: WarehouseReader, home: Path) -> list[str]:
             own.execute(
                 "SELECT sum(length(basics)) + sum(length(links)) + sum(length(classes)) + "
                 "sum(length(reasons)) + sum(length(overrides)) + sum(length(indicators)) "
-                f"FROM serving.{table}"
+                f"FROM {table}.{table}"
             ).fetchall()
             done.append(table)
         if reader.serving_ready:
-            own.execute("SELECT sum(length(records)) FROM serving.s_timeline").fetchall()
+            own.execute(f"SELECT sum(length(records)) FROM {reader.t('timeline')}").fetchall()
             done.append("s_timeline")
     finally:
         own.close()
@@ -1258,7 +1357,7 @@ def profile_parts(
         reader.cursor()
         .execute(
             f"SELECT basics, links, classes, reasons, overrides, indicators "
-            f"FROM serving.{table} WHERE uscc = ? AND starts_with(region_code, ?)",
+            f"FROM {table}.{table} WHERE uscc = ? AND starts_with(region_code, ?)",
             [uscc, prefix],
         )
         .fetchone()
@@ -1333,16 +1432,16 @@ def class_summary(reader: WarehouseReader, home: Path) -> pa.Table | None:
 
 def class_rows(reader: WarehouseReader, home: Path, usccs: Sequence[str]) -> list[dict[str, Any]]:
     """Class rows (every month) of the given enterprises, oldest month first."""
-    table = _class_table(reader, home)
-    if table is None or not usccs:
+    src = _class_source(reader, home)
+    if src is None or not usccs:
         return []
     if len(usccs) == 1:
-        sql = f"SELECT * FROM serving.{table} WHERE uscc = ? ORDER BY month"
+        sql = f"SELECT * FROM {src} WHERE uscc = ? ORDER BY month"
         return _rows(reader.cursor(), sql, [usccs[0]])
     # the copy is sorted by uscc: the range lets the zone maps skip all but the row groups
     # that can hold them (a page of a uscc-ordered list is one narrow range)
     sql = (
-        f"SELECT * FROM serving.{table} WHERE uscc BETWEEN ? AND ? "
+        f"SELECT * FROM {src} WHERE uscc BETWEEN ? AND ? "
         "AND list_contains(?, uscc) ORDER BY uscc, month"
     )
     return _rows(reader.cursor(), sql, [min(usccs), max(usccs), list(usccs)])
@@ -1350,14 +1449,14 @@ def class_rows(reader: WarehouseReader, home: Path, usccs: Sequence[str]) -> lis
 
 def class_stats(reader: WarehouseReader, home: Path, prefix: str, by: str) -> list[dict[str, Any]]:
     """Enterprises per class by region, industry section (latest month) or month."""
-    table = _class_table(reader, home)
-    if table is None:
+    src = _class_source(reader, home)
+    if src is None:
         return []
     key = {"region": "region_code", "industry": "left(industry_code, 1)", "month": "month"}[by]
-    latest = "" if by == "month" else f"AND month = (SELECT max(month) FROM serving.{table})"
+    latest = "" if by == "month" else f"AND month = (SELECT max(month) FROM {src})"
     return _rows(
         reader.cursor(),
-        f"SELECT {key} AS key, class, count(*) AS enterprises FROM serving.{table} "
+        f"SELECT {key} AS key, class, count(*) AS enterprises FROM {src} "
         f"WHERE starts_with(region_code, ?) {latest} GROUP BY ALL ORDER BY 1, 2",
         [prefix],
     )
@@ -1365,11 +1464,11 @@ def class_stats(reader: WarehouseReader, home: Path, prefix: str, by: str) -> li
 
 def class_filter(reader: WarehouseReader, home: Path, cls: str) -> tuple[str, list[Any]] | None:
     """A WHERE fragment over alias e: enterprises of ``cls`` in the latest month."""
-    table = _class_table(reader, home)
-    if table is None:
+    src = _class_source(reader, home)
+    if src is None:
         return None
     return (
-        f"EXISTS (SELECT 1 FROM serving.{table} c WHERE c.uscc = e.uscc AND c.class = ? "
-        f"AND c.month = (SELECT max(month) FROM serving.{table}))",
+        f"EXISTS (SELECT 1 FROM {src} c WHERE c.uscc = e.uscc AND c.class = ? "
+        f"AND c.month = (SELECT max(month) FROM {src}))",
         [cls],
     )
