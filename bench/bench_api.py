@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -68,20 +69,37 @@ def prepare(args: argparse.Namespace, home: Path) -> tuple[list[str], str, list[
     return usccs, str(region)[:4] + "00", names
 
 
-def serve(home: Path, env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    """Start the service and wait until it answers."""
+def serve(home: Path, env: dict[str, str], port: int, workers: int) -> subprocess.Popen[str]:
+    """Start the service and wait until every worker has read its copies into memory
+    (the first worker answers while the others are still reading theirs)."""
     cli = str(Path(sys.executable).with_name("riskwatch"))
-    proc = subprocess.Popen([cli, "serve", "--port", str(port), "--workers", str(workers)], env=env)
-    deadline = time.monotonic() + 1800  # the first start builds the uscc indexes
+    proc = subprocess.Popen(
+        [cli, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    ready = threading.Semaphore(0)
+
+    def relay() -> None:  # the service's log, and a count of the workers that are ready
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            if line.startswith("preloaded "):
+                ready.release()
+
+    threading.Thread(target=relay, daemon=True).start()
+    deadline = time.monotonic() + 1800  # the first start makes the serving copies
+    waiting = workers
     while time.monotonic() < deadline:
+        while waiting and ready.acquire(timeout=1):
+            waiting -= 1
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+            answered = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+            if answered.status_code == 200 and not waiting:
                 return proc
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
             raise SystemExit("the service exited during start-up")
-        time.sleep(1)
     proc.terminate()
     raise SystemExit("the service did not start")
 
@@ -200,6 +218,7 @@ def main() -> None:
         scenarios = {
             "profile": lambda: f"/api/enterprises/{rng.choice(usccs)}",
             "list_filter": lambda: rng.choice(filters)(),
+            "me": lambda: "/api/me",  # the floor: authentication, audit-free, no warehouse
         }
         asyncio.run(scenario(base, tokens[:5], scenarios["profile"], 5))  # warm-up
         figures: dict[str, Any] = {}

@@ -89,6 +89,30 @@ def test_concurrent_appenders_keep_one_chain(logged: Settings) -> None:
     assert report.ok and report.entries == 50
 
 
+def _append_from_a_process(home: str, k: int) -> None:
+    settings = Settings(home=Path(home))
+    for i in range(25):
+        audit.record(settings, SERVICE, f"p{k}", "x", str(i))
+
+
+def test_processes_appending_at_once_keep_one_chain(logged: Settings) -> None:
+    """The service's worker processes append to one log (SQLite: they queue on the write
+    lock file, then on SQLite's lock)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_append_from_a_process, args=(str(logged.home), k)) for k in range(3)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    report = audit.verify(logged, SERVICE)
+    assert report.ok and report.entries == 85
+
+
 def test_concurrent_requests_share_commits_and_each_gets_its_own_entry(logged: Settings) -> None:
     """Group commit: 16 threads × 5 entries; every call returns the sequence number of its
     own, committed entry (seen in the log with its actor and target), none is lost."""

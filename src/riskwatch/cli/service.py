@@ -83,8 +83,15 @@ def serve(
     if schedule:
         jobs.start_scheduler(settings)
     console.print(f"riskwatch serving on http://{host}:{port} (docs at /docs)")
+    # A worker starts by importing riskwatch again (spawn), several seconds on a busy
+    # machine: uvicorn's 5 s health check killed and restarted it forever.
     uvicorn.run("riskwatch.api:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")  # fmt: skip
+                workers=workers, log_level="warning",
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)  # fmt: skip
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may not answer uvicorn's supervisor before it is restarted."""
 
 
 def worker_memory_limit(workers: int) -> str:

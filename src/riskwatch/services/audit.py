@@ -8,6 +8,7 @@ key a forger cannot recompute the rest. :func:`verify` names the first entry tha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -21,6 +22,7 @@ from riskwatch.auth.tokens import now, utc
 from riskwatch.settings import Settings
 from riskwatch.store.models import audit as store
 from riskwatch.store.models.users import service_session
+from riskwatch.store.opdb import write_lock
 
 _LOCK = threading.Lock()  # one appender per process; the head row serialises processes
 _READY: dict[tuple[object, str], bool] = {}
@@ -48,8 +50,13 @@ def entry_hash(
         separators=(",", ":"),
         default=str,
     )
-    mac_key = hmac.new(key.encode(), b"riskwatch-audit-v1", hashlib.sha256).digest()
-    return hmac.new(mac_key, body.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_mac_key(key), body.encode(), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _mac_key(key: str) -> bytes:
+    """The key the entries are hashed with, derived from the service's secret."""
+    return hmac.new(key.encode(), b"riskwatch-audit-v1", hashlib.sha256).digest()
 
 
 @dataclass
@@ -122,7 +129,7 @@ def _commit(settings: Settings, service: ServiceSettings, batch: list[_Pending])
 
         return make
 
-    with service_session(settings) as s:
+    with write_lock(settings), service_session(settings) as s:
         seqs = store.append(s, [maker(p) for p in batch])
     for p, seq in zip(batch, seqs, strict=True):
         p.seq = seq

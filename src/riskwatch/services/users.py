@@ -201,29 +201,28 @@ class UserService:
         A web session changing anything must also present its CSRF token.
         """
         with store.service_session(self.settings) as s:
-            found = store.token_with_user(s, token_hash(self.service.secret_key, raw))
-            if found is None:
-                raise AuthenticationError("unknown token")
-            token, user = found
-            if token.revoked_at is not None:
-                raise AuthenticationError("this token was revoked")
-            if utc(token.expires_at) <= now():
-                raise AuthenticationError("this token expired; log in again")
-            if not user.active:
-                raise AuthenticationError("this account is disabled")
-            if need_csrf and token.kind == "session":
-                given = token_hash(self.service.secret_key, csrf) if csrf else ""
-                if not token.csrf_hash or not same(given, token.csrf_hash):
-                    raise PermissionDeniedError("missing or wrong CSRF token (header X-CSRF-Token)")
-            fields = frozenset(token.fields) if token.fields is not None else None
-            if user.role == Role.PARTNER.value and fields is None:
-                fields = frozenset({"uscc"})
-            return Principal(
-                user_id=user.id,
-                name=user.name,
-                role=Role(user.role),
-                region=user.region,
-                token_id=token.id,
-                token_kind=token.kind,
-                fields=fields,
-            )
+            row = store.token_principal(s, token_hash(self.service.secret_key, raw))
+        if row is None:
+            raise AuthenticationError("unknown token")
+        if row.revoked_at is not None:
+            raise AuthenticationError("this token was revoked")
+        if utc(row.expires_at) <= now():
+            raise AuthenticationError("this token expired; log in again")
+        if not row.active:
+            raise AuthenticationError("this account is disabled")
+        if need_csrf and row.kind == "session":
+            given = token_hash(self.service.secret_key, csrf) if csrf else ""
+            if not row.csrf_hash or not same(given, row.csrf_hash):
+                raise PermissionDeniedError("missing or wrong CSRF token (header X-CSRF-Token)")
+        fields = frozenset(row.fields) if row.fields is not None else None
+        if row.role == Role.PARTNER.value and fields is None:
+            fields = frozenset({"uscc"})
+        return Principal(
+            user_id=row.user_id,
+            name=row.name,
+            role=Role(row.role),
+            region=row.region,
+            token_id=row.token_id,
+            token_kind=row.kind,
+            fields=fields,
+        )

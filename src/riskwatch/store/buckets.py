@@ -13,12 +13,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from riskwatch.store.locks import process_lock
+
 
 class SharedBuckets:
     """Token buckets in a SQLite file, safe across threads and processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
@@ -43,6 +46,12 @@ class SharedBuckets:
         is the machine's boot clock).
         """
         con = self._connection()
+        with process_lock(self.lock_path):  # wait in the kernel, not in SQLite's retry sleeps
+            return self._take(con, key, capacity, rate, now)
+
+    def _take(
+        self, con: sqlite3.Connection, key: str, capacity: float, rate: float, now: float
+    ) -> float:
         con.execute("BEGIN IMMEDIATE")  # the write lock first: no lost update between workers
         try:
             row = con.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()

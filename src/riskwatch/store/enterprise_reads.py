@@ -102,7 +102,8 @@ class WarehouseReader:
         self.failed: set[str] = set()  # … and those whose making failed
         self.bigrams: dict[str, dict[str, int]] = {}  # name index -> enterprises per pair
         self.load_mark: str | None = None  # see _load_mark
-        self.month_copies: dict[tuple[Path, int], str] = {}  # (month folder, mtime) -> copy
+        self.month_copies: dict[tuple[Path, int], tuple[str, list[str]]] = {}
+        """(month folder, mtime) -> (its indicator copy, the files it is made from)"""
         self.counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         """Totals of recent list filters: paging through one filter counts it once. The
         warehouse changes only by loads in this process, which clear it."""
@@ -929,20 +930,22 @@ def _make_copy(reader: WarehouseReader, name: str, fill: Fill, raise_errors: boo
 
 
 def _ind_name(reader: WarehouseReader, home: Path, month: str) -> tuple[str, list[str]] | None:
-    """(name of the copy of a month's indicator snapshot, its part files)."""
+    """(name of the copy of a month's indicator snapshot, its part files), remembered until
+    the month's folder changes (a request does not list it)."""
     folder = snapshots.month_dir(home, month)
     try:
         stamp = (folder, folder.stat().st_mtime_ns)  # a new run of the month changes it
     except FileNotFoundError:
         return None
+    known = reader.month_copies.get(stamp)
+    if known is not None:
+        return known
     parts = sorted(str(p) for p in folder.glob("part-*.parquet"))
     if not parts:
         return None
-    name = reader.month_copies.get(stamp)
-    if name is None:
-        digest = hashlib.sha256("|".join(Path(p).name for p in parts).encode()).hexdigest()
-        name = reader.month_copies[stamp] = f"ind_{month.replace('-', '_')}_{digest[:12]}"
-    return name, parts
+    digest = hashlib.sha256("|".join(Path(p).name for p in parts).encode()).hexdigest()
+    found = reader.month_copies[stamp] = (f"ind_{month.replace('-', '_')}_{digest[:12]}", parts)
+    return found
 
 
 def _serving_table(
@@ -1325,14 +1328,17 @@ def preload(reader: WarehouseReader, home: Path) -> list[str]:
     own = reader.fresh_cursor(ordered=False)
     try:
         if table is not None:
+            # every column a lookup reads, the keys and the region filter too
             own.execute(
-                "SELECT sum(length(basics)) + sum(length(links)) + sum(length(classes)) + "
-                "sum(length(reasons)) + sum(length(overrides)) + sum(length(indicators)) "
-                f"FROM {table}.{table}"
+                "SELECT count(uscc), count(region_code), sum(length(basics)) + "
+                "sum(length(links)) + sum(length(classes)) + sum(length(reasons)) + "
+                f"sum(length(overrides)) + sum(length(indicators)) FROM {table}.{table}"
             ).fetchall()
             done.append(table)
         if reader.serving_ready:
-            own.execute(f"SELECT sum(length(records)) FROM {reader.t('timeline')}").fetchall()
+            own.execute(
+                f"SELECT count(uscc), sum(length(records)) FROM {reader.t('timeline')}"
+            ).fetchall()
             done.append("s_timeline")
     finally:
         own.close()

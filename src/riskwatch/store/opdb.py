@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from riskwatch.settings import Settings
+from riskwatch.store.locks import process_lock
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +55,16 @@ def database_url(settings: Settings) -> str:
         settings.home.mkdir(parents=True, exist_ok=True)
         url = _URLS[settings.home] = f"sqlite:///{(settings.home / 'operational.sqlite').resolve()}"
     return url
+
+
+def write_lock(settings: Settings) -> AbstractContextManager[object]:
+    """Held by hot writers (the audit log) of a SQLite store: writers of several processes
+    (the service's workers) then queue in the kernel instead of sleeping in SQLite's busy
+    retries. A server database (PostgreSQL) queues writers itself: no lock."""
+    url = make_url(database_url(settings))
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return nullcontext()
+    return process_lock(Path(url.database).with_name(Path(url.database).name + ".writelock"))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

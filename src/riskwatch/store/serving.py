@@ -20,13 +20,14 @@ Only this module and :mod:`riskwatch.store.enterprise_reads` know the layout.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+
+from riskwatch.store.locks import ProcessLock, process_lock
 
 SERVING_DIR = "serving"
 ROW_GROUP = 8192
@@ -44,7 +45,6 @@ class ServingFiles:
 
     def __init__(self, home: Path) -> None:
         self.folder = home / SERVING_DIR
-        self._threads = threading.Lock()  # flock is per open file: one holder per process
 
     def path(self, name: str) -> Path:
         """The file of copy ``name``."""
@@ -60,16 +60,9 @@ class ServingFiles:
             return []
         return sorted(p.stem for p in self.folder.glob("*.duckdb"))
 
-    @contextlib.contextmanager
-    def building(self) -> Iterator[None]:
-        """Hold the build lock of every process on this home (one copy made at a time)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._threads, open(self.folder / ".build.lock", "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def building(self) -> ProcessLock:
+        """The build lock of every process on this home (one copy made at a time)."""
+        return process_lock(self.folder / ".build.lock")
 
     def make(self, con: duckdb.DuckDBPyConnection, name: str, fill: Callable[[str], None]) -> bool:
         """Make copy ``name`` unless it is published: ``fill(alias)`` creates its tables in

@@ -12,7 +12,6 @@ from riskwatch.api.deps import Analyst, CurrentUser, Services, ServicesDep, Staf
 from riskwatch.api.fastjson import FastJSON
 from riskwatch.api.schemas import Page
 from riskwatch.auth.scope import Principal
-from riskwatch.services import cases
 from riskwatch.store.enterprise_reads import ListQuery
 from riskwatch.store.models import audit as scoped
 from riskwatch.store.models.users import service_session
@@ -120,15 +119,8 @@ def enterprise_profile(uscc: USCC, who: CurrentUser, services: ServicesDep) -> F
     if not who.is_partner:
         with service_session(services.settings) as s:  # tags and alerts: one session
             profile["tags"] = services.tags.on(s, uscc.upper())
-            total, rows = scoped.scoped_alerts(s, who.prefix, None, None, 50, 0, uscc.upper())
-            profile["alerts"] = {
-                "total": total,
-                "items": [
-                    cases.AlertView.model_validate(r).model_dump(mode="json", exclude={"evidence"})
-                    | {"case_id": r.case_id, "department": r.department}
-                    for r in rows
-                ],
-            }
+            total, rows = scoped.enterprise_alerts(s, who.prefix, uscc.upper(), 50)
+            profile["alerts"] = {"total": total, "items": rows}
     return FastJSON(profile)
 
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Integer, String, Table, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,13 +72,7 @@ def append(
     if not n:
         return []
     conn = session.connection()  # plain Core: no ORM statement processing
-    head = cast(Table, AuditHead.__table__)
-    claimed = conn.execute(
-        update(head)
-        .where(head.c.id == 1)
-        .values(seq=head.c.seq + n)
-        .returning(head.c.seq, head.c.hash)
-    ).one_or_none()
+    claimed = conn.execute(_CLAIM, {"n": n}).one_or_none()
     if claimed is None:
         raise RuntimeError("audit head missing: call ensure_head() first")
     seq, prev = int(claimed[0]) - n, str(claimed[1])
@@ -75,9 +82,21 @@ def append(
         row = make(seq, prev)
         rows.append(row)
         prev = row["hash"]
-    conn.execute(insert(cast(Table, AuditEntry.__table__)), rows)
-    conn.execute(update(head).where(head.c.id == 1).values(hash=prev))
+    conn.execute(_INSERT, rows)
+    conn.execute(_MOVE_HEAD, {"head_hash": prev})
     return [int(r["seq"]) for r in rows]
+
+
+_HEAD = cast(Table, AuditHead.__table__)
+_CLAIM = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("n"))
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
+"""The append's statements, built once (every request appends)."""
 
 
 def ensure_head(session_factory: Callable[[], Any]) -> None:
@@ -197,6 +216,37 @@ def scoped_alerts(
         return len(rows), rows
     total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     return total, rows
+
+
+def enterprise_alerts(
+    session: Session, prefix: str, uscc: str, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """One enterprise's alerts in the region prefix, newest first, as plain rows (``alert_id,
+    rule, severity, raised_on, state, case_id, department``; no evidence): what a profile
+    lists, read with Core statements built once (every profile asks)."""
+    conn = session.connection()
+    params = {"uscc": uscc, "prefix": prefix, "limit": limit}
+    page, count = _alert_statements()
+    rows = [dict(r._mapping) for r in conn.execute(page, params)]
+    if len(rows) < limit:  # all of them: no count
+        return len(rows), rows
+    return int(conn.execute(count, params).scalar() or 0), rows
+
+
+@functools.cache
+def _alert_statements() -> tuple[Select[Any], Select[Any]]:
+    from riskwatch.store.models.cases import Alert, Case
+
+    base = (
+        select(Alert.alert_id, Alert.rule, Alert.severity, Alert.raised_on, Alert.state,
+               Alert.case_id, Alert.department)
+        .join(Case, Case.case_id == Alert.case_id)
+        .where(Alert.uscc == bindparam("uscc"),
+               Case.region_code.startswith(bindparam("prefix")))  # digits only
+    )  # fmt: skip
+    page = base.order_by(Alert.raised_on.desc(), Alert.alert_id).limit(bindparam("limit"))
+    count = select(func.count()).select_from(base.subquery())
+    return cast("Select[Any]", page), cast("Select[Any]", count)
 
 
 def case_region(session: Session, case_id: str) -> str | None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskwatch.store.opdb import Base
@@ -74,13 +83,17 @@ def members(session: Session, tag_id: int, prefix: str) -> list[str]:
     return list(session.scalars(query.order_by(EnterpriseTag.uscc)))
 
 
+_TAGS_ON = (
+    select(Tag.name, Tag.kind, EnterpriseTag.source)
+    .join(EnterpriseTag, EnterpriseTag.tag_id == Tag.id)
+    .where(EnterpriseTag.uscc == bindparam("uscc"))
+)
+"""Built once: every profile reads its tags (Core on the session's connection)."""
+
+
 def tags_on(session: Session, uscc: str) -> list[tuple[str, str, str]]:
     """(tag name, kind, source) of the tags on one enterprise."""
-    rows = session.execute(
-        select(Tag.name, Tag.kind, EnterpriseTag.source)
-        .join(EnterpriseTag, EnterpriseTag.tag_id == Tag.id)
-        .where(EnterpriseTag.uscc == uscc)
-    )
+    rows = session.connection().execute(_TAGS_ON, {"uscc": uscc})
     return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 

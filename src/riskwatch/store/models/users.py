@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, Row, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from riskwatch.settings import Settings
@@ -88,6 +89,26 @@ def token_with_user(session: Session, token_hash: str) -> tuple[ApiToken, User] 
         .where(ApiToken.token_hash == token_hash)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+_PRINCIPAL = (
+    select(
+        ApiToken.id.label("token_id"), ApiToken.kind, ApiToken.fields, ApiToken.csrf_hash,
+        ApiToken.expires_at, ApiToken.revoked_at, User.id.label("user_id"), User.name,
+        User.role, User.region, User.active,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+"""Built once: every request resolves its token (Core on the session's connection, no
+ORM identity map: about a third of the ORM query's time)."""
+
+
+def token_principal(session: Session, token_hash: str) -> Row[Any] | None:
+    """The token with this hash and its user, as one row of plain values: ``token_id,
+    kind, fields, csrf_hash, expires_at, revoked_at, user_id, name, role, region, active``."""
+    found = session.connection().execute(_PRINCIPAL, {"token_hash": token_hash}).first()
+    return cast("Row[Any] | None", found)
 
 
 def tokens_of(session: Session, user_id: int | None = None) -> list[ApiToken]:
