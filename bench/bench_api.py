@@ -109,7 +109,7 @@ async def user_loop(
     token: str,
     make_path: Any,
     stop: float,
-    out: list[tuple[float, int]],
+    out: list[tuple[float, int, float]],
     think: float,
     rng: random.Random,
 ) -> None:
@@ -125,7 +125,7 @@ async def user_loop(
             status = r.status_code
         except httpx.HTTPError:
             status = 0
-        out.append((time.perf_counter() - t0, status))
+        out.append((time.perf_counter() - t0, status, t0))
         if think:
             await asyncio.sleep(rng.expovariate(1 / think))
 
@@ -134,7 +134,7 @@ async def scenario(
     base: str, tokens: list[str], make_path: Any, seconds: float, think: float = 0.0
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=len(tokens) + 5, max_keepalive_connections=len(tokens))
-    results: list[tuple[float, int]] = []
+    results: list[tuple[float, int, float]] = []
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         start = time.monotonic()
         stop = start + seconds
@@ -158,7 +158,24 @@ async def scenario(
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
         "p99_ms": round(float(np.percentile(lat, 99)), 1),
         "max_ms": round(float(lat.max()), 1),
+        "slowest_seconds": _slowest_seconds(results),
     }
+
+
+def _slowest_seconds(results: list[tuple[float, int, float]]) -> list[dict[str, float]]:
+    """The three seconds of the run with the highest p95: whether the tail is spread over
+    the run (queueing) or comes from a few stalls (the process or the machine paused)."""
+    if not results:
+        return []
+    start = min(r[2] for r in results)
+    by_second: dict[int, list[float]] = {}
+    for lat, _status, t0 in results:
+        by_second.setdefault(int(t0 - start), []).append(lat * 1000)
+    rows = [
+        {"second": sec, "requests": len(v), "p95_ms": round(float(np.percentile(v, 95)), 1)}
+        for sec, v in by_second.items()
+    ]
+    return sorted(rows, key=lambda r: -r["p95_ms"])[:3]
 
 
 def main() -> None:
