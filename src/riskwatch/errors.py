@@ -10,6 +10,7 @@
     ├── NotFoundError(LookupError) (404)
     ├── PermissionDeniedError (403)
     ├── ConflictError (409)                a concurrent change, a transition not allowed
+    ├── BusyError (503)                    the warehouse is being loaded: retry later
     └── StoreError (500)                   the warehouse or the operational store failed
 
 Messages are meant for a clerk: they name the file, the row, the column and the reason
@@ -74,6 +75,16 @@ class ConflictError(RiskwatchError):
     """A concurrent change or a state transition that is not allowed."""
 
     status_code = 409
+
+
+class BusyError(RiskwatchError):
+    """The service cannot answer now (the warehouse is being loaded); retry later."""
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: float = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StoreError(RiskwatchError):

@@ -160,11 +160,31 @@ def test_two_workers_share_the_rate_limit_and_see_a_new_run(
     assert sum(n.startswith("prf_") for n in names) >= 2, names
     got = [httpx.get(f"{base}/api/enterprises/{usccs[i]}", headers=h) for i in range(10)]
     assert {r.json()["class"]["class"] for r in got} == {"D"}
-    # loads need one process: refused with the reason, nothing half-done
-    up = httpx.post(f"{base}/api/admin/uploads", headers=_token(base, "boss"),
-                    files={"file": ("penalties.csv", "统一社会信用代码\n".encode())})  # fmt: skip
-    assert up.status_code == 409 and "--workers 1" in up.json()["detail"]
-    assert not (home / "uploads").exists()
+    # an upload through one worker: the other lets go of the warehouse for the load, and
+    # both answer with the new record afterwards
+    csv = (
+        "决定书文号,统一社会信用代码,处罚决定日期,处罚机关,违法行为类型,处罚种类,罚没金额(万元)\n"
+        f"郑工罚〔2025〕77号,{usccs[0]},2025-06-20,郑州市市场监督管理局,虚假宣传,罚款,3\n"
+    )
+    up = httpx.post(f"{base}/api/admin/uploads", headers=_token(base, "boss"), timeout=180,
+                    files={"file": ("penalties.csv", csv.encode())})  # fmt: skip
+    assert up.status_code == 200, up.text
+    assert up.json()["tables"]["penalties"]["rows_loaded"] == 1
+    for _ in range(10):
+        got = httpx.get(f"{base}/api/enterprises/{usccs[0]}", headers=h, timeout=60)
+        assert got.status_code == 200
+        numbers = [p["decision_no"] for p in got.json()["records"]["penalties"]]
+        assert "郑工罚〔2025〕77号" in numbers
+    # and riskwatch ingest while the service runs, the same way
+    city = home.parent / "more"
+    city.mkdir()
+    (city / "penalties.csv").write_text(csv.replace("77号", "78号"), encoding="utf-8")
+    env = dict(os.environ, RISKWATCH_HOME=str(home), RISKWATCH_SECRET_KEY=SECRET)
+    cli = str(Path(sys.executable).with_name("riskwatch"))
+    done = subprocess.run([cli, "ingest", str(city)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    got = httpx.get(f"{base}/api/enterprises/{usccs[0]}", headers=h, timeout=60).json()
+    assert "郑工罚〔2025〕78号" in [p["decision_no"] for p in got["records"]["penalties"]]
 
 
 @pytest.mark.slow

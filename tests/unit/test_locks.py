@@ -42,3 +42,65 @@ def test_holders_never_overlap(tmp_path: Path) -> None:
 def test_the_same_path_is_one_lock_in_a_process(tmp_path: Path) -> None:
     assert process_lock(tmp_path / "a") is process_lock(tmp_path / "a")
     assert process_lock(tmp_path / "a") is not process_lock(tmp_path / "b")
+
+
+def test_a_load_waits_until_the_readers_let_go(tmp_path: Path) -> None:
+    """The gate's writer side takes the warehouse only once every reader has released it
+    (flocks of two open files conflict within one process as between processes)."""
+    from riskwatch.store.locks import WarehouseGate
+
+    reader = WarehouseGate(tmp_path)
+    assert reader.hold(1)
+    got: list[float] = []
+
+    def load() -> None:
+        with WarehouseGate(tmp_path).writing(10):
+            got.append(time.monotonic())
+
+    writer = threading.Thread(target=load)
+    writer.start()
+    time.sleep(0.3)
+    assert not got and reader.notice.exists()  # announced, waiting
+    released = time.monotonic()
+    reader.release()
+    writer.join(10)
+    assert got and got[0] >= released
+    assert not reader.notice.exists()  # withdrawn after the load
+    assert reader.hold(1)  # readers open again
+    reader.release()
+
+
+def test_a_load_that_cannot_get_the_warehouse_says_why(tmp_path: Path) -> None:
+    import pytest
+
+    from riskwatch.errors import StoreError
+    from riskwatch.store.locks import WarehouseGate
+
+    reader = WarehouseGate(tmp_path)
+    assert reader.hold(1)
+    with pytest.raises(StoreError, match="another process still has it open"):  # noqa: SIM117
+        with WarehouseGate(tmp_path).writing(0.2):
+            pass
+    assert not reader.notice.exists()  # nothing left behind
+    reader.release()
+
+
+def test_readers_see_a_live_writer_and_ignore_a_dead_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from riskwatch.store.locks import WarehouseGate
+
+    gate = WarehouseGate(tmp_path)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        gate.notice.write_text(str(live.pid))
+        assert gate.writer_waiting()
+    finally:
+        live.kill()
+        live.wait()
+    assert not gate.writer_waiting()  # the writer died: its notice holds no one back
+    import os
+
+    gate.notice.write_text(str(os.getpid()))
+    assert not gate.writer_waiting()  # this process's own load

@@ -18,7 +18,7 @@ from riskwatch.api.routes import admin as admin_routes
 from riskwatch.api.routes import auth, enterprises, screening
 from riskwatch.auth.config import ServiceSettings, get_service_settings
 from riskwatch.auth.ratelimit import RateLimitedError
-from riskwatch.errors import RiskwatchError
+from riskwatch.errors import BusyError, RiskwatchError
 from riskwatch.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -55,6 +55,37 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class InFlight:
+    """Counts requests in and out of :class:`Services`, which hands the warehouse to a load
+    only between requests; while it does, a request waits (up to
+    ``Services.OPEN_WAIT_SECONDS``), then is answered 503 with ``Retry-After``."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        waited = 0.0
+        while not self.services.enter():  # a load is taking the warehouse: rare
+            if waited >= self.services.OPEN_WAIT_SECONDS:
+                busy = JSONResponse(
+                    {"detail": "the warehouse is being loaded; try again in a minute"},
+                    503,
+                    headers={"Retry-After": "30"},
+                )
+                await busy(scope, receive, send)
+                return
+            await asyncio.sleep(0.05)
+            waited += 0.05
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.services.leave()
+
+
 def create_app(settings: Settings | None = None, service: ServiceSettings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the process settings by default)."""
     settings = settings or get_settings()
@@ -65,7 +96,7 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
         if settings.serve_preload and settings.warehouse_path.exists():
             await asyncio.to_thread(app.state.services.preload)  # before the first request
         yield
-        app.state.services.close()
+        app.state.services.shutdown()
 
     app = FastAPI(
         title="riskwatch",
@@ -80,11 +111,12 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
         headers = {}
         if exc.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, RateLimitedError):
+        if isinstance(exc, RateLimitedError | BusyError):
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(InFlight, services=app.state.services)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, InFlight's 503 too
 
     for module in (auth, enterprises, screening, admin_routes):
         app.include_router(module.router)

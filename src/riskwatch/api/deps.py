@@ -19,13 +19,14 @@ from riskwatch.auth.config import ServiceSettings
 from riskwatch.auth.ratelimit import RateLimiter
 from riskwatch.auth.scope import Principal, Role
 from riskwatch.auth.tokens import AuthenticationError
-from riskwatch.errors import ConflictError
+from riskwatch.errors import BusyError
 from riskwatch.services.enterprises import EnterpriseService
 from riskwatch.services.tags import TagService
 from riskwatch.services.users import UserService
 from riskwatch.settings import Settings
 from riskwatch.store.buckets import SharedBuckets
 from riskwatch.store.enterprise_reads import WarehouseReader, preload
+from riskwatch.store.locks import WarehouseGate
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Services:
-    """Everything a request needs, built once per app."""
+    """Everything a request needs, built once per app (once per worker process).
+
+    The warehouse is opened on first use and held with a shared hold on its gate
+    (:class:`~riskwatch.store.locks.WarehouseGate`). When a load wants to write it (an
+    upload here or in another worker, or ``riskwatch ingest``), new requests wait, running
+    ones finish, the warehouse is closed for the load and opened again after it.
+    """
+
+    DRAIN_SECONDS = 60.0
+    """How long running requests may take to finish before the warehouse is closed anyway."""
+    OPEN_WAIT_SECONDS = 30.0
+    """How long a request waits for a load to finish before it is answered 503."""
 
     def __init__(self, settings: Settings, service: ServiceSettings) -> None:
         self.settings = settings
@@ -46,6 +58,41 @@ class Services:
         self.limiter = RateLimiter(service.rate_per_minute, shared)
         self._reader: WarehouseReader | None = None
         self._reopen = threading.Lock()
+        self._gate = WarehouseGate(settings.home)
+        self._flow = threading.Condition()  # guards the two below
+        self._inflight = 0  # requests running
+        self._draining = False  # new requests wait: the warehouse goes to a writer
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- requests in and out (api.app.InFlight) ------------------------------------------
+
+    def enter(self) -> bool:
+        """Count a request in; False while the warehouse is being handed to a load."""
+        with self._flow:
+            if self._draining:
+                return False
+            self._inflight += 1
+            return True
+
+    def leave(self) -> None:
+        """Count a request out."""
+        with self._flow:
+            self._inflight -= 1
+            self._flow.notify_all()
+
+    def _drain(self, keep: int) -> None:
+        """Let no request in, and wait until at most ``keep`` are running."""
+        with self._flow:
+            self._draining = True
+            self._flow.wait_for(lambda: self._inflight <= keep, self.DRAIN_SECONDS)
+
+    def _undrain(self) -> None:
+        with self._flow:
+            self._draining = False
+            self._flow.notify_all()
+
+    # -- the warehouse ---------------------------------------------------------------------
 
     @property
     def reader(self) -> WarehouseReader:
@@ -57,13 +104,47 @@ class Services:
 
     def _open(self) -> WarehouseReader:
         if self._reader is None:
-            reader = WarehouseReader(
-                self.settings.warehouse_path, self.settings.threads, self.settings.memory_limit
-            )
-            # Cheap when `riskwatch serve` built the copies already: a fingerprint check.
-            EnterpriseService(self.settings, self.service, reader).prepare()
+            if not self._gate.hold(self.OPEN_WAIT_SECONDS):
+                raise BusyError("the warehouse is being loaded; try again in a minute", 30)
+            try:
+                reader = WarehouseReader(
+                    self.settings.warehouse_path, self.settings.threads, self.settings.memory_limit
+                )
+                # Cheap when `riskwatch serve` made the copies already: files found.
+                EnterpriseService(self.settings, self.service, reader).prepare()
+            except BaseException:
+                self._gate.release()
+                raise
             self._reader = reader
+            self._watch()
         return self._reader
+
+    def _watch(self) -> None:
+        """Look out for loads of other processes (started with the first open)."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch_loop, name="warehouse-gate", daemon=True
+            )
+            self._watcher.start()
+
+    def _watch_loop(self) -> None:
+        while not self._stop.wait(0.2):
+            if self._reader is not None and self._gate.writer_waiting():
+                try:
+                    self._let_writer_in()
+                except Exception:  # the watcher must survive; the next load retries
+                    log.exception("handing the warehouse to a load failed")
+
+    def _let_writer_in(self) -> None:
+        """Finish the running requests, close the warehouse, wait for the load."""
+        self._drain(keep=0)
+        try:
+            with self._reopen:
+                self.close()
+            while self._gate.writer_waiting() and not self._stop.is_set():
+                time.sleep(0.1)
+        finally:
+            self._undrain()
 
     def preload(self) -> None:
         """Open the warehouse and read the profile copies into memory (at start-up)."""
@@ -84,24 +165,29 @@ class Services:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Release the read-only warehouse for a load in this process, reopen after.
-
-        Not with several worker processes: the others keep the warehouse open, and DuckDB
-        lets a process write it only when no other process has it open.
-        """
-        if self.service.workers > 1:
-            raise ConflictError(
-                "loads through the service need it to run as one process "
-                "(riskwatch serve --workers 1); or stop it and run riskwatch ingest"
-            )
-        with self._reopen:
-            self.close()
-            yield
+        """Release the warehouse for a load by the calling request: the other requests of
+        this process finish first, and other processes let go when the load announces
+        itself (``open_warehouse`` for writing); reopened on the next use."""
+        self._drain(keep=1)  # the calling request itself
+        try:
+            with self._reopen:
+                self.close()
+                yield
+        finally:
+            self._undrain()
 
     def close(self) -> None:
+        """Close the warehouse and let go of the gate."""
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._gate.release()
+
+    def shutdown(self) -> None:
+        """At the app's end: stop watching, close."""
+        self._stop.set()
+        with self._reopen:
+            self.close()
 
 
 def get_services(request: Request) -> Services:

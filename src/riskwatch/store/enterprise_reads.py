@@ -7,6 +7,7 @@ and operators come from the closed tables below (:data:`FIELDS`, :data:`OPERATOR
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -98,6 +99,7 @@ class WarehouseReader:
         self.retired: dict[str, float] = {}  # superseded copies -> since when
         self.base: str | None = None  # the attached base copy (sorted tables, timelines)
         self.closed = False
+        self.builder: duckdb.DuckDBPyConnection | None = None  # making a copy now
         self.building: set[str] = set()  # copies being made in the background
         self.failed: set[str] = set()  # … and those whose making failed
         self.bigrams: dict[str, dict[str, int]] = {}  # name index -> enterprises per pair
@@ -264,8 +266,12 @@ class WarehouseReader:
     def close(self) -> None:
         """Close every cursor and the connection, releasing the database instance (after
         a serving copy being built in the background is done)."""
+        self.closed = True
+        builder = self.builder
+        if builder is not None:  # a copy being made: stop it rather than wait for it
+            with contextlib.suppress(duckdb.Error):
+                builder.interrupt()
         with self.slow_lock, self.lock, self._cursors_lock:
-            self.closed = True
             for cur in self._cursors:
                 cur.close()
             self._cursors.clear()
@@ -912,12 +918,16 @@ def _make_copy(reader: WarehouseReader, name: str, fill: Fill, raise_errors: boo
             if reader.closed:
                 return False
             con = reader.fresh_cursor()  # ordered: copies are stored in the order asked for
+            reader.builder = con
             try:
                 made = reader.serving.make(con, name, lambda alias: fill(con, alias))
             finally:
+                reader.builder = None
                 con.close()
             reader.attach(name)
     except (duckdb.Error, OSError):
+        if reader.closed:  # interrupted by close(): the next reader makes it
+            return False
         with reader.lock:
             reader.failed.add(name)
         log.exception("making the serving copy %s failed; requests read around it", name)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
+
+from riskwatch.errors import StoreError
 
 
 class ProcessLock:
@@ -73,3 +76,127 @@ def process_lock(path: Path) -> ProcessLock:
         if lock is None:
             lock = _LOCKS[path] = ProcessLock(path)
         return lock
+
+
+class WarehouseGate:
+    """Hands the warehouse from the processes that keep it open to one writer.
+
+    DuckDB lets a process write a file only while no other process has it open. The
+    service's workers keep the warehouse open read-only; each holds a *shared* flock on
+    ``HOME/warehouse.gate`` while it does. A writer (a load: an upload through the service,
+    or ``riskwatch ingest``) writes a notice, ``HOME/warehouse.writing``, with its process id,
+    then waits for the *exclusive* flock: each worker sees the notice, finishes its requests,
+    closes the warehouse and lets go; the writer loads, then withdraws the notice, and the
+    workers open the warehouse again. A notice whose writer has died is ignored.
+    """
+
+    POLL_SECONDS = 0.02
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "warehouse.gate"
+        self.notice = home / "warehouse.writing"
+        self._shared: int | None = None
+        self._lock = threading.Lock()
+
+    # -- readers -------------------------------------------------------------------------
+
+    def hold(self, timeout: float) -> bool:
+        """Take the shared hold (waiting while a writer has the warehouse); False if the
+        writer did not finish within ``timeout`` seconds."""
+        with self._lock:
+            if self._shared is not None:
+                return True
+            fd = self._open()
+            if not _flock(fd, fcntl.LOCK_SH, timeout):
+                os.close(fd)
+                return False
+            self._shared = fd
+            return True
+
+    def release(self) -> None:
+        """Let go of the shared hold (after closing the warehouse)."""
+        with self._lock:
+            if self._shared is not None:
+                os.close(self._shared)  # closing the file drops its flock
+                self._shared = None
+
+    def writer_waiting(self) -> bool:
+        """Whether another live process has announced a write."""
+        try:
+            pid = int(self.notice.read_text() or "0")
+        except (FileNotFoundError, ValueError):
+            return False
+        return pid != os.getpid() and _alive(pid)
+
+    # -- the writer ----------------------------------------------------------------------
+
+    def writing(self, timeout: float) -> _Writing:
+        """Announce a write and wait (up to ``timeout`` s) until every reader has let go."""
+        return _Writing(self, timeout)
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+class _Writing:
+    def __init__(self, gate: WarehouseGate, timeout: float) -> None:
+        self.gate = gate
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        gate = self.gate
+        gate.path.parent.mkdir(parents=True, exist_ok=True)
+        gate.notice.write_text(str(os.getpid()))
+        fd = gate._open()
+        if not _flock(fd, fcntl.LOCK_EX, self.timeout):
+            os.close(fd)
+            self._withdraw()
+            raise StoreError(
+                f"cannot write {gate.path.parent / 'warehouse.duckdb'}: another process still "
+                f"has it open after {self.timeout:.0f} s (a long job, or a service that did "
+                "not let go); retry when it is done, or stop it"
+            )
+        self._fd = fd
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._withdraw()
+
+    def _withdraw(self) -> None:
+        try:
+            if self.gate.notice.read_text() == str(os.getpid()):
+                self.gate.notice.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _flock(fd: int, mode: int, timeout: float) -> bool:
+    """Take a flock within ``timeout`` seconds (polled: a blocking flock cannot time out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(WarehouseGate.POLL_SECONDS)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

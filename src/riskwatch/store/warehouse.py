@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import duckdb
 
 from riskwatch.errors import StoreError
 from riskwatch.ingest.contract import TABLES, warehouse_columns
+from riskwatch.store.locks import WarehouseGate
 
 SCHEMA_VERSION = 1
 
@@ -120,12 +121,25 @@ def connect(
 def open_warehouse(
     path: Path, *, read_only: bool = False, threads: int = 0, memory_limit: str = ""
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect` that always closes the connection."""
-    con = connect(path, read_only=read_only, threads=threads, memory_limit=memory_limit)
-    try:
-        yield con
-    finally:
-        con.close()
+    """Context manager around :func:`connect` that always closes the connection.
+
+    For writing, it first asks the processes that keep the warehouse open (the service's
+    workers) to let go, and waits up to ``WRITE_WAIT_SECONDS`` for them
+    (:class:`~riskwatch.store.locks.WarehouseGate`); they open it again afterwards.
+    """
+    gate: AbstractContextManager[None] = (
+        nullcontext() if read_only else WarehouseGate(path.parent).writing(WRITE_WAIT_SECONDS)
+    )
+    with gate:
+        con = connect(path, read_only=read_only, threads=threads, memory_limit=memory_limit)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+WRITE_WAIT_SECONDS = 120.0
+"""How long a load waits for the service's workers to release the warehouse."""
 
 
 def _sql_str(value: str) -> str:
