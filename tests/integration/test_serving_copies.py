@@ -141,11 +141,15 @@ def test_copies_of_earlier_runs_are_pruned(served: tuple[reads.WarehouseReader, 
     def tables() -> set[str]:
         return {n for n in reader.serving.names() if n.startswith(("cls_", "lst_"))}
 
-    assert len(tables()) == 4  # two class copies, two list copies, one file each
+    # the second run's copies superseded the first's: deleted when they were made
+    assert tables() == {made[1], reads._class_table(reader, home)}
+    assert not reader.serving.path(made[0]).exists()
+    (home / "serving" / "lst_0123456789ab.duckdb").write_bytes(b"a copy nobody uses")
     (home / "serving" / ".tmp" / "lst_x-1-1.duckdb").write_bytes(b"left by a crash")
     (home / "serving.duckdb").write_bytes(b"the one file of earlier versions")
     dropped = reads.prune_serving(reader, home)
-    assert made[0] in dropped and not {made[1], reads._class_table(reader, home)} & set(dropped)
+    assert "lst_0123456789ab" in dropped
+    assert not {made[1], reads._class_table(reader, home)} & set(dropped)
     assert tables() == {made[1], reads._class_table(reader, home)}
     assert not list((home / "serving" / ".tmp").iterdir())
     assert not (home / "serving.duckdb").exists()

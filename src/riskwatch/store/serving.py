@@ -66,8 +66,9 @@ class ServingFiles:
 
     def make(self, con: duckdb.DuckDBPyConnection, name: str, fill: Callable[[str], None]) -> bool:
         """Make copy ``name`` unless it is published: ``fill(alias)`` creates its tables in
-        the new file, attached to ``con`` as ``alias``. Returns whether it was made here
-        (False: it existed, or another process made it while this one waited)."""
+        the new file, attached to ``con`` as ``alias``; then delete the older copies of its
+        kind. Returns whether it was made here (False: it existed, or another process made
+        it while this one waited)."""
         with self.building():
             if self.exists(name):
                 return False
@@ -91,6 +92,9 @@ class ServingFiles:
             except BaseException:
                 _unlink(tmp)
                 raise
+            # the new copy supersedes the older ones of its kind (names follow the current
+            # inputs, so no process will ask for those again; one still reading keeps it)
+            self.remove([n for n in self.names() if kind(n) == kind(name) and n != name])
             return True
 
     def remove(self, names: set[str] | list[str]) -> None:
