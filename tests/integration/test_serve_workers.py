@@ -145,19 +145,20 @@ def test_two_workers_share_the_rate_limit_and_see_a_new_run(
     assert ready == 2
     # a classification run while serving: every worker answers with it at once (from
     # the class files until one of them has made the new copies)
+    first = {p.stem for p in (home / "serving").glob("prf_*.duckdb")}
     write_classes(home, "2025-06", _classes(usccs, "2025-06", "D"), run_id="R2")
     got = [httpx.get(f"{base}/api/enterprises/{usccs[i]}", headers=h) for i in range(20)]
     assert {r.json()["class"]["class"] for r in got} == {"D"}
     page = httpx.get(f"{base}/api/enterprises?limit=5", headers=h).json()["items"]
     assert {i["class"] for i in page} == {"D"}
-    deadline = time.monotonic() + 120  # the new copies appear, made once
-    names: list[str] = []
+    deadline = time.monotonic() + 120  # the new copies appear, made once, and replace the old
+    names: set[str] = set()
     while time.monotonic() < deadline:
-        names = sorted(p.stem for p in (home / "serving").glob("*.duckdb"))
-        if sum(n.startswith("prf_") for n in names) >= 2:
+        names = {p.stem for p in (home / "serving").glob("prf_*.duckdb")}
+        if names and not names & first:
             break
         time.sleep(0.5)
-    assert sum(n.startswith("prf_") for n in names) >= 2, names
+    assert len(names) == 1 and not names & first, (first, names)
     got = [httpx.get(f"{base}/api/enterprises/{usccs[i]}", headers=h) for i in range(10)]
     assert {r.json()["class"]["class"] for r in got} == {"D"}
     # an upload through one worker: the other lets go of the warehouse for the load, and
