@@ -382,3 +382,71 @@ def test_timelines_made_in_passes_equal_one_pass(
     assert {u: sorted(orjson.loads(r).items()) for u, r in many} == {
         u: sorted(orjson.loads(r).items()) for u, r in one
     }
+
+
+# the walk's links as one join over every table: the plain statement of what ``links`` finds
+_LINKS_REFERENCE = """
+WITH seeds AS (SELECT unnest(?::VARCHAR[]) AS uscc),
+persons AS (
+  SELECT e.uscc, e.legal_rep_id AS pid, '法定代表人' AS role, e.legal_rep_name AS pname
+    FROM enterprises e JOIN seeds USING (uscc)
+  UNION ALL SELECT o.uscc, o.person_id, o.role, o.name FROM officers o JOIN seeds USING (uscc)
+  UNION ALL SELECT i.uscc, i.holder_id, '股东', i.holder_name
+    FROM investments i JOIN seeds USING (uscc) WHERE i.holder_type = '自然人')
+SELECT uscc, pid AS other, 'P' AS other_kind, role, pname AS other_name FROM persons
+ WHERE pid IS NOT NULL
+UNION ALL
+SELECT p.uscc, x.uscc, 'E', '同一人员', x.name FROM persons p
+  JOIN (SELECT uscc, legal_rep_id AS pid FROM enterprises
+        UNION SELECT uscc, person_id FROM officers) y ON y.pid = p.pid
+  JOIN enterprises x ON x.uscc = y.uscc
+ WHERE y.uscc <> p.uscc AND starts_with(x.region_code, ?)
+UNION ALL
+SELECT i.uscc, i.holder_id, 'E', '被投资', i.holder_name FROM investments i
+  JOIN seeds USING (uscc) JOIN enterprises x ON x.uscc = i.holder_id
+ WHERE i.holder_type = '企业' AND starts_with(x.region_code, ?)
+UNION ALL
+SELECT i.holder_id, i.uscc, 'E', '对外投资', x.name FROM investments i
+  JOIN seeds s ON s.uscc = i.holder_id JOIN enterprises x ON x.uscc = i.uscc
+ WHERE starts_with(x.region_code, ?)
+"""
+
+
+def test_graph_links_are_what_one_big_join_finds(
+    served: tuple[reads.WarehouseReader, Path],
+) -> None:
+    reader, _home = served
+    cur = reader.cursor()
+    usccs = [u for (u,) in cur.execute("SELECT uscc FROM enterprises ORDER BY uscc").fetchall()]
+    # people in several enterprises and enterprise shareholders make the far side
+    shared = [
+        u
+        for (u,) in cur.execute(
+            "SELECT e.uscc FROM enterprises e JOIN (SELECT legal_rep_id FROM enterprises "
+            "GROUP BY 1 HAVING count(*) > 1) m USING (legal_rep_id) ORDER BY 1 LIMIT 8"
+        ).fetchall()
+    ]
+    holders = [
+        u
+        for (u,) in cur.execute(
+            "SELECT DISTINCT holder_id FROM investments WHERE holder_type = '企业' "
+            "ORDER BY 1 LIMIT 8"
+        ).fetchall()
+    ]
+    (district,) = cur.execute(
+        "SELECT region_code FROM enterprises GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone() or ("",)
+    groups = [[u] for u in sorted({*usccs[::97], *shared, *holders})]
+    groups += [sorted({*shared, *holders}), usccs[:40]]
+    found_far = False
+    for prefix in ("41", district):
+        for seeds in groups:
+            got = reads.links(cur, prefix, seeds, limit=100_000)
+            want = cur.execute(_LINKS_REFERENCE, [seeds, prefix, prefix, prefix]).fetchall()
+            assert sorted(tuple(r.values()) for r in got) == sorted(
+                (u, o, k, role, n) for u, o, k, role, n in want
+            ), (prefix, seeds)
+            found_far |= any(r["other_kind"] == "E" for r in got)
+    assert found_far and shared and holders
+    assert len(reads.links(cur, "41", usccs[:40], limit=5)) == 5
+    assert reads.links(cur, "41", [], limit=5) == []

@@ -286,6 +286,9 @@ def ensure_read_indexes(con: duckdb.DuckDBPyConnection) -> list[str]:
         made.append(table)
     con.execute('CREATE INDEX IF NOT EXISTS "ix_investments_holder" ON investments (holder_id)')
     con.execute('CREATE INDEX IF NOT EXISTS "ix_officers_person" ON officers (person_id)')
+    con.execute(
+        'CREATE INDEX IF NOT EXISTS "ix_enterprises_legal_rep" ON enterprises (legal_rep_id)'
+    )
     return made
 
 
@@ -615,40 +618,80 @@ def links(
     Each row: ``uscc`` (a given enterprise), ``other`` (a person pseudonym or a uscc),
     ``other_kind`` (P/E), ``role``, ``other_name``. An enterprise on the far side of a
     person or an investment appears only when the scope covers it.
+
+    A few lookups by key (``uscc``, person, holder: each column has an index), not one
+    query joining every enterprise and officer: at a million enterprises a walk took
+    0.7–1.3 s that way.
     """
-    return _rows(
+    seeds = list(dict.fromkeys(usccs))
+    if not seeds:
+        return []
+    marks = _marks(seeds)
+    persons = _rows(
         cur,
-        """
-        WITH seeds AS (SELECT unnest(?::VARCHAR[]) AS uscc),
-        persons AS (
-          SELECT e.uscc, e.legal_rep_id AS pid, '法定代表人' AS role, e.legal_rep_name AS pname
-            FROM enterprises e JOIN seeds USING (uscc)
-          UNION ALL
-          SELECT o.uscc, o.person_id, o.role, o.name FROM officers o JOIN seeds USING (uscc)
-          UNION ALL
-          SELECT i.uscc, i.holder_id, '股东', i.holder_name
-            FROM investments i JOIN seeds USING (uscc) WHERE i.holder_type = '自然人'
-        )
-        SELECT uscc, pid AS other, 'P' AS other_kind, role, pname AS other_name FROM persons
-         WHERE pid IS NOT NULL
-        UNION ALL
-        SELECT p.uscc AS uscc, x.uscc AS other, 'E', '同一人员', x.name FROM persons p
-          JOIN (SELECT uscc, legal_rep_id AS pid FROM enterprises
-                UNION SELECT uscc, person_id FROM officers) y ON y.pid = p.pid
-          JOIN enterprises x ON x.uscc = y.uscc
-         WHERE y.uscc <> p.uscc AND starts_with(x.region_code, ?)
-        UNION ALL
-        SELECT i.uscc, i.holder_id, 'E', '被投资', i.holder_name FROM investments i
-          JOIN seeds USING (uscc) JOIN enterprises x ON x.uscc = i.holder_id
-         WHERE i.holder_type = '企业' AND starts_with(x.region_code, ?)
-        UNION ALL
-        SELECT i.holder_id, i.uscc, 'E', '对外投资', x.name FROM investments i
-          JOIN seeds s ON s.uscc = i.holder_id JOIN enterprises x ON x.uscc = i.uscc
-         WHERE starts_with(x.region_code, ?)
-        LIMIT ?
-        """,
-        [list(usccs), prefix, prefix, prefix, limit],
+        f"SELECT uscc, legal_rep_id AS pid, '法定代表人' AS role, legal_rep_name AS pname "
+        f"FROM enterprises WHERE uscc IN ({marks}) "
+        f"UNION ALL SELECT uscc, person_id, role, name FROM officers WHERE uscc IN ({marks}) "
+        f"UNION ALL SELECT uscc, holder_id, '股东', holder_name FROM investments "
+        f"WHERE uscc IN ({marks}) AND holder_type = '自然人'",
+        seeds * 3,
     )
+    persons = [p for p in persons if p["pid"] is not None]
+    out = [
+        {"uscc": p["uscc"], "other": p["pid"], "other_kind": "P", "role": p["role"],
+         "other_name": p["pname"]}
+        for p in persons
+    ]  # fmt: skip
+    pids = list(dict.fromkeys(str(p["pid"]) for p in persons))
+    same: dict[str, list[str]] = {}  # person -> enterprises where legal rep or officer
+    if pids:
+        for u, pid in cur.execute(
+            f"SELECT uscc, legal_rep_id FROM enterprises WHERE legal_rep_id IN ({_marks(pids)}) "
+            f"UNION SELECT uscc, person_id FROM officers WHERE person_id IN ({_marks(pids)})",
+            pids * 2,
+        ).fetchall():
+            same.setdefault(str(pid), []).append(str(u))
+    held = cur.execute(  # enterprises holding shares in a seed
+        f"SELECT uscc, holder_id, holder_name FROM investments "
+        f"WHERE uscc IN ({marks}) AND holder_type = '企业'",
+        seeds,
+    ).fetchall()
+    holding = cur.execute(  # enterprises a seed holds shares in
+        f"SELECT holder_id, uscc FROM investments WHERE holder_id IN ({marks})", seeds
+    ).fetchall()
+    far = list({*(u for us in same.values() for u in us), *(h for _u, h, _n in held),
+                *(u for _h, u in holding)} - {None})  # fmt: skip
+    known: dict[str, tuple[str, str]] = {}
+    if far:
+        known = {
+            str(u): (n, r)
+            for u, n, r in cur.execute(
+                f"SELECT uscc, name, region_code FROM enterprises WHERE uscc IN ({_marks(far)})",
+                far,
+            ).fetchall()
+            if r is not None and str(r).startswith(prefix)
+        }
+    for p in persons:
+        for u in same.get(str(p["pid"]), ()):
+            if u != p["uscc"] and u in known:
+                out.append({"uscc": p["uscc"], "other": u, "other_kind": "E",
+                            "role": "同一人员", "other_name": known[u][0]})  # fmt: skip
+    out += [
+        {"uscc": u, "other": h, "other_kind": "E", "role": "被投资", "other_name": n}
+        for u, h, n in held
+        if h in known
+    ]
+    out += [
+        {"uscc": h, "other": u, "other_kind": "E", "role": "对外投资", "other_name": known[u][0]}
+        for h, u in holding
+        if u in known
+    ]
+    return out[:limit]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    """``?, ?, …`` for a list of bound values."""
+    return ", ".join("?" * len(values))
 
 
 def direct_links(reader: WarehouseReader, prefix: str, uscc: str) -> list[dict[str, Any]]:
