@@ -122,16 +122,28 @@ def measure(url: str, repeat: int, user: str) -> dict[str, Any]:
     return out
 
 
+def enterprises_in(home: Path) -> int:
+    """How many enterprises a prepared home holds (the size its figures are labelled with)."""
+    import duckdb
+
+    from riskwatch.settings import Settings
+
+    with duckdb.connect(str(Settings(home=home).warehouse_path), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM enterprises").fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="20000")
+    ap.add_argument("--sizes", default="20000", help="ignored with --home: its size is counted")
     ap.add_argument("--home", type=Path, help="reuse a prepared RISKWATCH_HOME (one size)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--user", default="bench", help="an admin of 410100 (password as above)")
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    for n in [int(s) for s in args.sizes.split(",")]:
+    sizes = [enterprises_in(args.home)] if args.home else [int(s) for s in args.sizes.split(",")]
+    for n in sizes:
         steps: dict[str, float] = {}
         if args.home:
             home = args.home
