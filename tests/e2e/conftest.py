@@ -1,7 +1,7 @@
 """One small synthetic city, one service and one headless Debian chromium for the e2e tests.
 
 The city is prepared once per session through the real CLI (synth → ingest → indicators →
-classes and alerts when those commands exist), the service runs with uvicorn on a free
+classes and alerts), the service runs with uvicorn on a free
 127.0.0.1 port, and every request to another host is refused and recorded.
 """
 
@@ -41,25 +41,15 @@ def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
     )
 
 
-def _has_command(home: Path, *words: str) -> bool:
-    env = {**os.environ, "RISKWATCH_HOME": str(home)}
-    res = subprocess.run([*RISKWATCH, *words, "--help"], env=env, capture_output=True, check=False)
-    return res.returncode == 0
-
-
 def prepare_city(root: Path, enterprises: int) -> Path:
-    """A city loaded, with indicators, classes and alerts when available; returns RISKWATCH_HOME."""
+    """A city loaded, with indicators, classes and alerts; returns RISKWATCH_HOME."""
     home, city = root / "home", root / "city"
     _cli(home, "synth", "--enterprises", str(enterprises), "--as-of", AS_OF, "--seed", "7",
          "--out", str(city))  # fmt: skip
     _cli(home, "ingest", str(city))
     _cli(home, "indicators", "--as-of", AS_OF)
-    for words in (("classify",), ("run",), ("score", "run")):
-        if _has_command(home, *words):
-            _cli(home, *words, "--as-of", AS_OF)
-            break
-    if _has_command(home, "alerts", "scan"):
-        _cli(home, "alerts", "scan", "--as-of", AS_OF)
+    _cli(home, "run", "--as-of", AS_OF)
+    _cli(home, "alerts", "scan", "--as-of", AS_OF)
     for name, (role, region) in USERS.items():
         _cli(home, "users", "add", name, "--role", role, "--region", region, stdin=PASSWORD)
     return home

@@ -14,9 +14,6 @@ from rich.table import Table
 from riskwatch.cli.app import app, export_app
 from riskwatch.cli.common import console, handle_errors, progress_bar
 from riskwatch.errors import InputError
-from riskwatch.graph import query
-from riskwatch.services import alerts as svc
-from riskwatch.services import cases as cases_svc
 from riskwatch.settings import get_settings
 
 alerts_app = typer.Typer(help="Early warning (监测预警): scan rules, list rules, feedback.")
@@ -55,6 +52,8 @@ def scan(
     rules: Annotated[Path | None, typer.Option(help="rules YAML")] = None,
 ) -> None:
     """Raise the new alerts of a date (a re-run raises nothing new) and open cases."""
+    from riskwatch.services import alerts as svc
+
     day = _date(as_of, "--as-of")
     service = svc.ScanService(get_settings(), rules)
     with progress_bar() as bar:
@@ -88,6 +87,8 @@ def scan(
 @handle_errors
 def rules_cmd(rules: Annotated[Path | None, typer.Option(help="rules YAML")] = None) -> None:
     """Validate the rules file and list its rules."""
+    from riskwatch.services import alerts as svc
+
     ruleset, digest = svc.rules_summary(rules)
     table = Table("id", "名称", "name", "severity", "department", "suppression (d)")
     for r in ruleset.rules:
@@ -103,6 +104,8 @@ def rules_cmd(rules: Annotated[Path | None, typer.Option(help="rules YAML")] = N
 @handle_errors
 def feedback() -> None:
     """Per rule: confirmed, false positives, median days to closure."""
+    from riskwatch.services import cases as cases_svc
+
     table = Table("rule", "raised", "open", "confirmed", "false +", "precision", "median days")
     for f in cases_svc.feedback(get_settings()):
         table.add_row(
@@ -120,6 +123,8 @@ def export_alerts(
     rule: Annotated[str | None, typer.Option("--rule", help="only this rule")] = None,
 ) -> None:
     """Export alerts: alert_id, rule, uscc, severity, raised_on, state, department, evidence."""
+    from riskwatch.services import alerts as svc
+
     n = svc.export_alerts(get_settings(), out, rule)
     console.print(f"wrote {n} alerts to {out}")
 
@@ -137,6 +142,8 @@ def list_cases(
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
 ) -> None:
     """List cases, most urgent deadline first."""
+    from riskwatch.services import cases as cases_svc
+
     rows = cases_svc.list_cases(
         get_settings(),
         state=state,
@@ -159,6 +166,8 @@ def list_cases(
 @handle_errors
 def show(case_id: str) -> None:
     """A case with its alerts (and evidence) and its history."""
+    from riskwatch.services import cases as cases_svc
+
     _print_json(cases_svc.get_case(get_settings(), case_id).model_dump(mode="json"))
 
 
@@ -172,6 +181,8 @@ def assign(
     version: VersionOpt = None,
 ) -> None:
     """Assign (or reassign) a case."""
+    from riskwatch.services import cases as cases_svc
+
     case = cases_svc.assign(
         get_settings(),
         case_id,
@@ -200,6 +211,8 @@ def transition(
     assignee: Annotated[str | None, typer.Option(help="for assign")] = None,
 ) -> None:
     """Move a case along the workflow (only the transitions in the table are allowed)."""
+    from riskwatch.services import cases as cases_svc
+
     case = cases_svc.transition(
         get_settings(),
         case_id,
@@ -220,6 +233,8 @@ def escalate(
     on: Annotated[str | None, typer.Option("--on", help="date (default today)")] = None,
 ) -> None:
     """Escalate every unfinished case past its deadline."""
+    from riskwatch.services import cases as cases_svc
+
     ids = cases_svc.escalate_overdue(get_settings(), _date(on, "--on"))
     console.print(f"{len(ids)} cases escalated")
 
@@ -228,6 +243,8 @@ def escalate(
 @handle_errors
 def build(as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD")]) -> None:
     """Build the graph: links, clusters, related-party risk (graph/ under RISKWATCH_HOME)."""
+    from riskwatch.services import alerts as svc
+
     with progress_bar() as bar:
         bar.add_task("graph build", total=None)
         result = svc.build_graph(get_settings(), _date(as_of, "--as-of"))
@@ -238,6 +255,8 @@ def build(as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD")]) -> 
 @handle_errors
 def ego(uscc: str, depth: Annotated[int, typer.Option(min=1, max=3)] = 2) -> None:
     """An enterprise's ego network (nodes and links within DEPTH hops)."""
+    from riskwatch.graph import query
+
     _print_json(query.Graph(get_settings()).ego(uscc, depth))
 
 
@@ -245,6 +264,8 @@ def ego(uscc: str, depth: Annotated[int, typer.Option(min=1, max=3)] = 2) -> Non
 @handle_errors
 def person(person_id: Annotated[str, typer.Argument(help="the pseudonymised person id")]) -> None:
     """All enterprises behind a person."""
+    from riskwatch.graph import query
+
     _print_json(query.Graph(get_settings()).enterprises_of_person(person_id))
 
 
@@ -252,6 +273,8 @@ def person(person_id: Annotated[str, typer.Argument(help="the pseudonymised pers
 @handle_errors
 def path(a: str, b: str, max_hops: Annotated[int, typer.Option(min=1, max=12)] = 8) -> None:
     """A shortest path between two enterprises."""
+    from riskwatch.graph import query
+
     _print_json(query.Graph(get_settings()).shortest_path(a, b, max_hops))
 
 
@@ -259,6 +282,8 @@ def path(a: str, b: str, max_hops: Annotated[int, typer.Option(min=1, max=12)] =
 @handle_errors
 def cluster(uscc: str) -> None:
     """The cluster (joined by shared persons or address) an enterprise belongs to."""
+    from riskwatch.graph import query
+
     _print_json(query.cluster_of(get_settings(), uscc))
 
 
@@ -266,4 +291,6 @@ def cluster(uscc: str) -> None:
 @handle_errors
 def clusters(top: Annotated[int, typer.Option(min=1, max=1000)] = 20) -> None:
     """The largest clusters."""
+    from riskwatch.graph import query
+
     _print_json(query.largest_clusters(get_settings(), top).to_pylist())

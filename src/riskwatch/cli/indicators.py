@@ -11,9 +11,6 @@ import typer
 from riskwatch.cli.app import app
 from riskwatch.cli.common import console, handle_errors, progress_bar
 from riskwatch.errors import InputError
-from riskwatch.indicators.catalogue import load_catalogue
-from riskwatch.indicators.docs import DOCS_PATH, write_docs
-from riskwatch.indicators.engine import month_ends, run
 from riskwatch.settings import get_settings
 
 indicators_app = typer.Typer(
@@ -37,6 +34,9 @@ def indicators(
     months_per_batch: Annotated[int, typer.Option(min=1, help="months per pass")] = 12,
 ) -> None:
     """Compute indicator snapshots: --as-of DATE, or --from YYYY-MM --to YYYY-MM."""
+    from riskwatch.indicators.catalogue import load_catalogue
+    from riskwatch.indicators.engine import month_ends, run
+
     if ctx.invoked_subcommand is not None:
         return
     if engine not in ("duckdb", "spark"):
@@ -84,11 +84,16 @@ def indicators(
 @indicators_app.command("docs")
 @handle_errors
 def docs(
-    out: Annotated[Path, typer.Option(help="output Markdown file")] = DOCS_PATH,
+    out: Annotated[
+        Path | None, typer.Option(help="output Markdown file [default: docs/indicators.md]")
+    ] = None,
     catalogue: Annotated[Path | None, typer.Option(help="catalogue YAML")] = None,
 ) -> None:
     """Regenerate docs/indicators.md from the catalogue."""
-    path = write_docs(load_catalogue(catalogue), out)
+    from riskwatch.indicators.catalogue import load_catalogue
+    from riskwatch.indicators.docs import DOCS_PATH, write_docs
+
+    path = write_docs(load_catalogue(catalogue), out or DOCS_PATH)
     console.print(f"wrote {path}")
 
 
@@ -96,6 +101,8 @@ def docs(
 @handle_errors
 def check(catalogue: Annotated[Path | None, typer.Option(help="catalogue YAML")] = None) -> None:
     """Validate the catalogue and print its size."""
+    from riskwatch.indicators.catalogue import load_catalogue
+
     cat = load_catalogue(catalogue)
     n = sum(1 for _ in cat.all())
     console.print(f"catalogue {cat.config_version}: {n} indicators, {len(cat.outputs())} stored")

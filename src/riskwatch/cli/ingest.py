@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
 
 from riskwatch.cli.app import app
 from riskwatch.cli.common import console, err_console, handle_errors, progress_bar
-from riskwatch.exports import write_table
-from riskwatch.services.ingest import IngestService, LoadReport
 from riskwatch.settings import get_settings
-from riskwatch.store.loads import quarantine_rows
-from riskwatch.store.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    from riskwatch.services.ingest import LoadReport
 
 quarantine_app = typer.Typer(help="Rows rejected at load, with file, line, column and reason.")
 app.add_typer(quarantine_app, name="quarantine")
@@ -62,6 +61,8 @@ def ingest(
     force: Annotated[bool, typer.Option(help="re-apply files already loaded unchanged")] = False,
 ) -> None:
     """Load every contract file of FOLDER into the warehouse (idempotent, atomic per file)."""
+    from riskwatch.services.ingest import IngestService
+
     service = IngestService(get_settings())
     with progress_bar() as bar:
         task = bar.add_task("ingest", total=None)
@@ -90,6 +91,9 @@ def quarantine_list(
     limit: Annotated[int, typer.Option(help="rows to show")] = 50,
 ) -> None:
     """Show quarantined rows."""
+    from riskwatch.store.loads import quarantine_rows
+    from riskwatch.store.warehouse import open_warehouse
+
     settings = get_settings()
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         rows = quarantine_rows(
@@ -125,6 +129,10 @@ def quarantine_export(
     all_: Annotated[bool, typer.Option("--all", help="include superseded rows")] = False,
 ) -> None:
     """Export quarantined rows to CSV or Excel, for the data's source to fix."""
+    from riskwatch.exports import write_table
+    from riskwatch.store.loads import quarantine_rows
+    from riskwatch.store.warehouse import open_warehouse
+
     settings = get_settings()
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         rows = quarantine_rows(con, table=table, load_id=load, include_superseded=all_)

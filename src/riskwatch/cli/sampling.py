@@ -12,10 +12,6 @@ from rich.table import Table as RichTable
 from riskwatch.cli.app import app
 from riskwatch.cli.common import console, err_console, handle_errors, progress_bar
 from riskwatch.errors import InputError
-from riskwatch.exports import write_table
-from riskwatch.sampling.policy import Scope, make_plan, parse_allocation
-from riskwatch.sampling.results import PUBLICATION_HEADERS
-from riskwatch.services import sampling as svc
 from riskwatch.settings import get_settings
 
 sample_app = typer.Typer(help="Random inspection plans (双随机、一公开).", no_args_is_help=True)
@@ -60,6 +56,9 @@ def plan(
     no_assign: Annotated[bool, typer.Option(help="draw only; assign later")] = False,
 ) -> None:
     """Draw a plan: stratified by class, seeded, verifiable; assign inspectors."""
+    from riskwatch.sampling.policy import Scope, make_plan, parse_allocation
+    from riskwatch.services import sampling as svc
+
     spec = make_plan(
         name=name,
         as_of=_date(as_of, "--as-of"),
@@ -108,6 +107,8 @@ def plan(
 @handle_errors
 def verify(ref: Annotated[str, typer.Argument(help="plan id or name, or a list file")]) -> None:
     """Recompute a draw (and its inspectors) and say whether the stored list matches."""
+    from riskwatch.services import sampling as svc
+
     result = svc.verify(get_settings(), ref)
     for check in result.checks:
         mark = "[green]ok[/]" if check.ok else "[bold red]MISMATCH[/]"
@@ -122,6 +123,8 @@ def verify(ref: Annotated[str, typer.Argument(help="plan id or name, or a list f
 @handle_errors
 def assign(ref: Annotated[str, typer.Argument(help="plan id or name")]) -> None:
     """Assign inspectors to a plan drawn with --no-assign (or re-assign before results)."""
+    from riskwatch.services import sampling as svc
+
     result = svc.assign_plan(get_settings(), ref)
     console.print(f"assignment SHA-256 {result.sha256}; {len(result.shortfalls)} short")
 
@@ -130,6 +133,8 @@ def assign(ref: Annotated[str, typer.Argument(help="plan id or name")]) -> None:
 @handle_errors
 def list_plans() -> None:
     """List the stored plans."""
+    from riskwatch.services import sampling as svc
+
     table = RichTable("plan", "name", "as of", "drawn", "inspected")
     for p in svc.list_plans(get_settings()):
         table.add_row(p["id"], p["name"], str(p["as_of"]), str(p["drawn"]), str(p["inspected"]))
@@ -143,6 +148,8 @@ def export(
     out: Annotated[Path, typer.Option(help=".csv or .xlsx")],
 ) -> None:
     """Write a plan's list (uscc, name, class, inclusion_probability, inspectors)."""
+    from riskwatch.services import sampling as svc
+
     n = svc.export_list(get_settings(), ref, out)
     console.print(f"wrote {n} rows to {out}")
 
@@ -155,6 +162,8 @@ def results_import(
     date: Annotated[str | None, typer.Option(help="inspection date for rows without one")] = None,
 ) -> None:
     """Load results: they become inspections records (kind 双随机) with their probability."""
+    from riskwatch.services import sampling as svc
+
     out = svc.ResultsService(get_settings()).run(ref, path, _date(date, "--date"))
     console.print(
         f"plan {out.plan_id}: {out.rows_submitted} result(s) of {out.rows_in_file} row(s); "
@@ -175,6 +184,8 @@ def results_add(
     inspectors: Annotated[str, typer.Option(help="inspector ids ;-separated")] = "",
 ) -> None:
     """Enter one enterprise's result."""
+    from riskwatch.services import sampling as svc
+
     day = _date(date, "--date")
     assert day is not None  # a required option
     out = svc.ResultsService(get_settings()).record(ref, uscc, result, day, inspectors)
@@ -192,6 +203,10 @@ def publication(
     today: Annotated[str | None, typer.Option(help="judge deadlines on this day")] = None,
 ) -> None:
     """Show the publication list (一公开) with 20-working-day deadlines."""
+    from riskwatch.exports import write_table
+    from riskwatch.sampling.results import PUBLICATION_HEADERS
+    from riskwatch.services import sampling as svc
+
     table = svc.publication(get_settings(), ref, _date(today, "--today"))
     if out is not None:
         write_table(table, out, PUBLICATION_HEADERS)
@@ -210,6 +225,8 @@ def publish(
     on: Annotated[str | None, typer.Option(help="publication date (default today)")] = None,
 ) -> None:
     """Write the results not yet published and mark them published."""
+    from riskwatch.services import sampling as svc
+
     n = svc.publish(get_settings(), ref, out, _date(on, "--on"))
     console.print(f"published {n} result(s) to {out}")
 
@@ -218,6 +235,8 @@ def publish(
 @handle_errors
 def report(ref: Annotated[str, typer.Argument(help="plan id or name")]) -> None:
     """Discovery rate per class and the Horvitz–Thompson population problem rate."""
+    from riskwatch.services import sampling as svc
+
     est = svc.report(get_settings(), ref)
     table = RichTable("class", "N", "drawn", "inspected", "problems", "discovery rate")
     for c in est.by_class:
@@ -246,6 +265,9 @@ def objects(
     classes: Annotated[Path | None, typer.Option(help="uscc,class file (else scoring)")] = None,
 ) -> None:
     """Export the inspection-object register (检查对象名录库), filterable."""
+    from riskwatch.exports import write_table
+    from riskwatch.services import sampling as svc
+
     day = _date(as_of, "--as-of")
     if day is None:
         raise InputError("give --as-of")
@@ -262,6 +284,9 @@ def objects(
 @handle_errors
 def inspectors(out: Annotated[Path, typer.Option(help=".csv or .xlsx")]) -> None:
     """Export the inspector register (执法检查人员名录库)."""
+    from riskwatch.exports import write_table
+    from riskwatch.services import sampling as svc
+
     n = write_table(svc.inspector_register(get_settings()), out)
     console.print(f"wrote {n} inspectors to {out}")
 
@@ -274,5 +299,7 @@ def recuse(
     reason: Annotated[str, typer.Option(help="the conflict of interest")],
 ) -> None:
     """List a conflict of interest: the inspector is never assigned this enterprise."""
+    from riskwatch.services import sampling as svc
+
     svc.recuse(get_settings(), inspector_id, uscc, reason)
     console.print(f"{inspector_id} recused from {uscc}")

@@ -12,9 +12,6 @@ from rich.table import Table
 from riskwatch.cli.app import app, export_app
 from riskwatch.cli.common import console, handle_errors, progress_bar
 from riskwatch.errors import InputError
-from riskwatch.scoring import registry
-from riskwatch.services.evaluation import evaluate as run_evaluation
-from riskwatch.services.scoring import ScoringService, export_classes, parse_day
 from riskwatch.settings import get_settings
 
 models_app = typer.Typer(help="The model registry: list, promote.", no_args_is_help=True)
@@ -42,6 +39,8 @@ def train(
     models_config: ModelsOpt = None,
 ) -> None:
     """Train every model family on history before as-of; promote the best."""
+    from riskwatch.services.scoring import ScoringService, parse_day
+
     svc = ScoringService(get_settings(), models_config)
     with _bar() as bar:
         task = bar.add_task("train", total=None)
@@ -75,6 +74,8 @@ def run(
     classes_config: ClassesOpt = None,
 ) -> None:
     """Monthly job: indicators → (train if no champion) → score → classes → stored."""
+    from riskwatch.services.scoring import ScoringService, parse_day
+
     if engine not in ("duckdb", "spark"):
         raise InputError(f"--engine must be duckdb or spark, not {engine!r}")
     svc = ScoringService(get_settings(), models_config, classes_config)
@@ -102,6 +103,9 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="report folder")] = None,
 ) -> None:
     """Grade classes and model families on later spot checks (HTML + JSON report)."""
+    from riskwatch.services.evaluation import evaluate as run_evaluation
+    from riskwatch.services.scoring import parse_day
+
     data = run_evaluation(get_settings(), parse_day(as_of), truth, horizon, out)
     table = Table("family", "AUC", "KS", "precision@5%")
     for k, f in data["families"].items():
@@ -120,6 +124,8 @@ def evaluate(
 @handle_errors
 def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List stored models with their metrics and champions."""
+    from riskwatch.scoring import registry
+
     home = get_settings().home
     rows = [registry.describe(m) for m in registry.list_models(home)]
     champs = registry.champions(home)
@@ -144,6 +150,8 @@ def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 @handle_errors
 def models_promote(version: str, month: Annotated[str, typer.Option(help="YYYY-MM")]) -> None:
     """Make a model the champion of a month."""
+    from riskwatch.scoring import registry
+
     registry.promote(get_settings().home, version, month)
     console.print(f"{version} is the champion of {month}")
 
@@ -154,5 +162,7 @@ def export_classes_cmd(
     as_of: AsOf, out: Annotated[Path, typer.Option(help=".csv or .xlsx")]
 ) -> None:
     """Export a month's classes: uscc, name, region, industry, class, score, reasons."""
+    from riskwatch.services.scoring import export_classes, parse_day
+
     n = export_classes(get_settings(), parse_day(as_of), out)
     console.print(f"wrote {n} rows to {out}")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskwatch.auth.config import get_service_settings
 from riskwatch.cli.app import app
 from riskwatch.cli.common import console, err_console, handle_errors
 from riskwatch.errors import InputError
-from riskwatch.services import audit, jobs
-from riskwatch.services.users import UserService
 from riskwatch.settings import get_settings
+
+if TYPE_CHECKING:
+    from riskwatch.services.users import UserService
 
 users_app = typer.Typer(help="Accounts: add, list, unlock.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Partner tokens: issue, list, revoke.", no_args_is_help=True)
@@ -27,6 +27,9 @@ app.add_typer(jobs_app, name="jobs")
 
 
 def _users() -> UserService:
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services.users import UserService
+
     return UserService(get_settings(), get_service_settings())
 
 
@@ -53,6 +56,8 @@ def serve(
     import uvicorn
     from pydantic import ValidationError
 
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import jobs
     from riskwatch.store.enterprise_reads import (
         WarehouseReader,
         ensure_read_indexes,
@@ -109,6 +114,9 @@ def users_add(
     region: Annotated[str, typer.Option(help="region scope, e.g. 410105")],
 ) -> None:
     """Add an account; the password is read from stdin (not for partners)."""
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import audit
+
     password = None
     if role != "partner":
         if sys.stdin.isatty():
@@ -138,6 +146,9 @@ def users_list() -> None:
 @handle_errors
 def users_unlock(name: Annotated[str, typer.Argument()]) -> None:
     """Lift a lockout after repeated failed logins."""
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import audit
+
     _users().unlock(name)
     audit.record(get_settings(), get_service_settings(), "cli", "user.unlock", name)
     console.print(f"{name} unlocked")
@@ -151,6 +162,9 @@ def tokens_issue(
     expires: Annotated[str, typer.Option(help="lifetime: 90d, 12h, 30m")] = "90d",
 ) -> None:
     """Issue a partner token; it is printed once, only its hash is kept."""
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import audit
+
     issued = _users().issue_partner_token(partner, fields.split(","), expires)
     audit.record(get_settings(), get_service_settings(), "cli", "token.issue", partner,
                  {"token": issued.token_id, "fields": fields, "expires": expires})  # fmt: skip
@@ -173,6 +187,9 @@ def tokens_list() -> None:
 @handle_errors
 def tokens_revoke(token_id: Annotated[int, typer.Argument()]) -> None:
     """Revoke a token at once."""
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import audit
+
     _users().revoke(token_id)
     audit.record(get_settings(), get_service_settings(), "cli", "token.revoke", str(token_id))
     console.print(f"token {token_id} revoked")
@@ -182,6 +199,9 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument()]) -> None:
 @handle_errors
 def audit_verify() -> None:
     """Check the chain; exit 1 naming the first edited, removed or reordered entry."""
+    from riskwatch.auth.config import get_service_settings
+    from riskwatch.services import audit
+
     report = audit.verify(get_settings(), get_service_settings())
     if report.ok:
         console.print(f"audit log intact: {report.entries} entries")
@@ -198,6 +218,8 @@ def jobs_run(
     retries: Annotated[int, typer.Option(help="retries after a failure")] = 2,
 ) -> None:
     """Run a job now (what the scheduler or a systemd timer calls), with history."""
+    from riskwatch.services import jobs
+
     attempts = jobs.run_job(get_settings(), name, retries=retries)
     for a in attempts:
         console.print(f"attempt {a['attempt']}: {a['status']} {a['error'] or ''}")
@@ -209,6 +231,8 @@ def jobs_run(
 @handle_errors
 def jobs_history(limit: Annotated[int, typer.Option()] = 20) -> None:
     """Show recent job runs."""
+    from riskwatch.services import jobs
+
     _total, rows = jobs.history(get_settings(), limit)
     for r in rows:
         console.print(f"{r['id']:>5} {r['job']:<12} {r['status']:<8} {r['started_at'][:19]} "
