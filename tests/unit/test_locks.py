@@ -104,3 +104,97 @@ def test_readers_see_a_live_writer_and_ignore_a_dead_one(tmp_path: Path) -> None
 
     gate.notice.write_text(str(os.getpid()))
     assert not gate.writer_waiting()  # this process's own load
+
+
+def test_a_read_waits_for_a_running_load_and_a_load_for_a_read(tmp_path: Path) -> None:
+    from riskwatch.store.locks import WarehouseGate
+
+    order: list[str] = []
+
+    def load(hold: float) -> None:
+        with WarehouseGate(tmp_path).writing(10):
+            order.append("load in")
+            time.sleep(hold)
+            order.append("load out")
+
+    writer = threading.Thread(target=load, args=(0.5,))
+    writer.start()
+    time.sleep(0.1)
+    with WarehouseGate(tmp_path).reading(10):
+        order.append("read")
+    writer.join(10)
+    assert order == ["load in", "load out", "read"]
+
+    order.clear()
+    with WarehouseGate(tmp_path).reading(10):
+        writer = threading.Thread(target=load, args=(0,))
+        writer.start()
+        time.sleep(0.4)
+        order.append("read done")
+    writer.join(10)
+    assert order == ["read done", "load in", "load out"]
+
+
+def test_a_read_lets_an_announced_load_go_first_and_gives_up_on_a_long_one(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    import pytest
+
+    from riskwatch.errors import StoreError
+    from riskwatch.store.locks import WarehouseGate
+
+    gate = WarehouseGate(tmp_path)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        gate.notice.write_text(str(other.pid))  # another process announced a load
+        t0 = time.monotonic()
+        with gate.reading(0.6):
+            waited = time.monotonic() - t0
+        assert waited >= 0.6  # it waited for the load, which never took the warehouse
+    finally:
+        other.kill()
+        other.wait()
+    gate.notice.unlink()
+
+    holding = threading.Event()
+    done = threading.Event()
+
+    def load() -> None:
+        with WarehouseGate(tmp_path).writing(10):
+            holding.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=load)
+    writer.start()
+    assert holding.wait(10)
+    with pytest.raises(StoreError, match="a load has been writing it"):  # noqa: SIM117
+        with gate.reading(0.3):
+            pass
+    done.set()
+    writer.join(10)
+
+
+def test_opening_the_warehouse_to_read_waits_for_a_load(tmp_path: Path) -> None:
+    """Without the gate, DuckDB refuses a read-only open while the file is open to write."""
+    from riskwatch.store.warehouse import open_warehouse
+
+    path = tmp_path / "warehouse.duckdb"
+    with open_warehouse(path) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    inside = threading.Event()
+
+    def load() -> None:
+        with open_warehouse(path) as con:
+            inside.set()
+            time.sleep(0.5)
+            con.execute("INSERT INTO t VALUES (1)")
+
+    writer = threading.Thread(target=load)
+    writer.start()
+    assert inside.wait(10)
+    with open_warehouse(path, read_only=True) as ro:
+        assert ro.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    writer.join(10)

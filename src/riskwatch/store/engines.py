@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from riskwatch.errors import StoreError
 from riskwatch.ingest.contract import TABLES
-from riskwatch.store.warehouse import connect
+from riskwatch.store.warehouse import open_warehouse
 
 Engine = Literal["duckdb", "spark"]
 
@@ -126,22 +126,23 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def duckdb_session(
     con_or_path: duckdb.DuckDBPyConnection | Path, *, threads: int = 0, memory_limit: str = ""
 ) -> Iterator[IbisSession]:
-    """An Ibis session over a warehouse file (opened read-only) or an open connection."""
-    own = isinstance(con_or_path, Path)
-    if isinstance(con_or_path, Path):
-        con = connect(con_or_path, read_only=True, threads=threads, memory_limit=memory_limit)
-    else:
-        con = con_or_path
-    try:
+    """An Ibis session over a warehouse file (opened read-only, after a running load) or an
+    open connection."""
+    with ExitStack() as stack:
+        if isinstance(con_or_path, Path):
+            con = stack.enter_context(
+                open_warehouse(
+                    con_or_path, read_only=True, threads=threads, memory_limit=memory_limit
+                )
+            )
+        else:
+            con = con_or_path
         backend = ibis.duckdb.from_connection(con)
         session = IbisSession(
             "duckdb", backend, _contract_tables(backend, list(TABLES)), _fingerprint(con), con
         )
         yield session
         session.release()
-    finally:
-        if own:
-            con.close()
 
 
 @contextmanager

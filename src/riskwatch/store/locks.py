@@ -13,6 +13,8 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -91,6 +93,7 @@ class WarehouseGate:
     """
 
     POLL_SECONDS = 0.02
+    READER_POLL_SECONDS = 0.2
 
     def __init__(self, home: Path) -> None:
         self.path = home / "warehouse.gate"
@@ -127,6 +130,26 @@ class WarehouseGate:
         except (FileNotFoundError, ValueError):
             return False
         return pid != os.getpid() and _alive(pid)
+
+    @contextmanager
+    def reading(self, timeout: float) -> Iterator[None]:
+        """A short shared hold for a job that opens the warehouse read-only (an export, a
+        scan, a run): it lets an announced or running load finish first (up to ``timeout``
+        s), and a load that comes while it reads waits for it."""
+        deadline = time.monotonic() + timeout
+        while self.writer_waiting() and time.monotonic() < deadline:
+            time.sleep(self.READER_POLL_SECONDS)
+        fd = self._open()
+        if not _flock(fd, fcntl.LOCK_SH, max(0.0, deadline - time.monotonic())):
+            os.close(fd)
+            raise StoreError(
+                f"cannot read {self.path.parent / 'warehouse.duckdb'}: a load has been writing "
+                f"it for over {timeout:.0f} s; retry when it is done"
+            )
+        try:
+            yield
+        finally:
+            os.close(fd)
 
     # -- the writer ----------------------------------------------------------------------
 

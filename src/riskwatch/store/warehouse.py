@@ -125,11 +125,17 @@ def open_warehouse(
 
     For writing, it first asks the processes that keep the warehouse open (the service's
     workers) to let go, and waits up to ``WRITE_WAIT_SECONDS`` for them
-    (:class:`~riskwatch.store.locks.WarehouseGate`); they open it again afterwards.
+    (:class:`~riskwatch.store.locks.WarehouseGate`); they open it again afterwards. For
+    reading, it waits (up to ``READ_WAIT_SECONDS``) for a load that is running or announced,
+    and a load that comes meanwhile waits for it: DuckDB would refuse either side instead.
     """
-    gate: AbstractContextManager[None] = (
-        nullcontext() if read_only else WarehouseGate(path.parent).writing(WRITE_WAIT_SECONDS)
-    )
+    gate: AbstractContextManager[None]
+    if not read_only:
+        gate = WarehouseGate(path.parent).writing(WRITE_WAIT_SECONDS)
+    elif path.exists():
+        gate = WarehouseGate(path.parent).reading(READ_WAIT_SECONDS)
+    else:
+        gate = nullcontext()  # connect says there is no warehouse yet
     with gate:
         con = connect(path, read_only=read_only, threads=threads, memory_limit=memory_limit)
         try:
@@ -140,6 +146,9 @@ def open_warehouse(
 
 WRITE_WAIT_SECONDS = 120.0
 """How long a load waits for the service's workers to release the warehouse."""
+
+READ_WAIT_SECONDS = 900.0
+"""How long a read-only job waits for a running load (a load of 1 M enterprises: ~5 min)."""
 
 
 def _sql_str(value: str) -> str:
