@@ -154,6 +154,13 @@ def test_a_read_lets_an_announced_load_go_first_and_gives_up_on_a_long_one(
         with gate.reading(0.6):
             waited = time.monotonic() - t0
         assert waited >= 0.6  # it waited for the load, which never took the warehouse
+        # a service worker's request does not wait: the load is waiting for the worker
+        worker = WarehouseGate(tmp_path)
+        assert worker.hold(1)
+        t0 = time.monotonic()
+        with gate.reading(5):
+            assert time.monotonic() - t0 < 0.5
+        worker.release()
     finally:
         other.kill()
         other.wait()

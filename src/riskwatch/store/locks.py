@@ -13,10 +13,12 @@ import fcntl
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import ClassVar
 
 from riskwatch.errors import StoreError
 
@@ -94,6 +96,7 @@ class WarehouseGate:
 
     POLL_SECONDS = 0.02
     READER_POLL_SECONDS = 0.2
+    _held: ClassVar[Counter[Path]] = Counter()  # gates this process holds (service workers)
 
     def __init__(self, home: Path) -> None:
         self.path = home / "warehouse.gate"
@@ -114,6 +117,7 @@ class WarehouseGate:
                 os.close(fd)
                 return False
             self._shared = fd
+            WarehouseGate._held[self.path] += 1
             return True
 
     def release(self) -> None:
@@ -122,6 +126,7 @@ class WarehouseGate:
             if self._shared is not None:
                 os.close(self._shared)  # closing the file drops its flock
                 self._shared = None
+                WarehouseGate._held[self.path] -= 1
 
     def writer_waiting(self) -> bool:
         """Whether another live process has announced a write."""
@@ -135,9 +140,14 @@ class WarehouseGate:
     def reading(self, timeout: float) -> Iterator[None]:
         """A short shared hold for a job that opens the warehouse read-only (an export, a
         scan, a run): it lets an announced or running load finish first (up to ``timeout``
-        s), and a load that comes while it reads waits for it."""
+        s), and a load that comes while it reads waits for it.
+
+        In a process that holds the gate already (a service worker: a request, or a job it
+        runs), it does not wait for an announced load: that load is waiting for this
+        process to let go, so it would wait for the request."""
         deadline = time.monotonic() + timeout
-        while self.writer_waiting() and time.monotonic() < deadline:
+        held = WarehouseGate._held[self.path] > 0
+        while not held and self.writer_waiting() and time.monotonic() < deadline:
             time.sleep(self.READER_POLL_SECONDS)
         fd = self._open()
         if not _flock(fd, fcntl.LOCK_SH, max(0.0, deadline - time.monotonic())):
