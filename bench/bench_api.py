@@ -109,7 +109,7 @@ async def user_loop(
     token: str,
     make_path: Any,
     stop: float,
-    out: list[tuple[float, int, float]],
+    out: list[tuple[float, int, float, str]],
     think: float,
     rng: random.Random,
 ) -> None:
@@ -120,12 +120,13 @@ async def user_loop(
     while time.monotonic() < stop:
         path = make_path()
         t0 = time.perf_counter()
+        failure = ""
         try:
             r = await client.get(path, headers=headers)
             status = r.status_code
-        except httpx.HTTPError:
-            status = 0
-        out.append((time.perf_counter() - t0, status, t0))
+        except httpx.HTTPError as exc:  # no answer: say which kind (timeout, reset …)
+            status, failure = 0, f"{type(exc).__name__}: {exc}"[:200]
+        out.append((time.perf_counter() - t0, status, t0, failure))
         if think:
             await asyncio.sleep(rng.expovariate(1 / think))
 
@@ -134,7 +135,7 @@ async def scenario(
     base: str, tokens: list[str], make_path: Any, seconds: float, think: float = 0.0
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=len(tokens) + 5, max_keepalive_connections=len(tokens))
-    results: list[tuple[float, int, float]] = []
+    results: list[tuple[float, int, float, str]] = []
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         start = time.monotonic()
         stop = start + seconds
@@ -149,10 +150,12 @@ async def scenario(
     lat = np.array([r[0] for r in results]) * 1000
     errors = sum(1 for r in results if r[1] != 200)
     statuses = Counter(str(r[1]) for r in results if r[1] != 200)  # 0: no answer
+    failures = Counter(r[3] for r in results if r[3])
     return {
         "requests": len(results),
         "errors": errors,
         "error_statuses": dict(statuses),
+        "no_answer": dict(failures),
         "throughput_rps": round(len(results) / elapsed, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
@@ -162,14 +165,14 @@ async def scenario(
     }
 
 
-def _slowest_seconds(results: list[tuple[float, int, float]]) -> list[dict[str, float]]:
+def _slowest_seconds(results: list[tuple[float, int, float, str]]) -> list[dict[str, float]]:
     """The three seconds of the run with the highest p95: whether the tail is spread over
     the run (queueing) or comes from a few stalls (the process or the machine paused)."""
     if not results:
         return []
     start = min(r[2] for r in results)
     by_second: dict[int, list[float]] = {}
-    for lat, _status, t0 in results:
+    for lat, _status, t0, _failure in results:
         by_second.setdefault(int(t0 - start), []).append(lat * 1000)
     rows = [
         {"second": sec, "requests": len(v), "p95_ms": round(float(np.percentile(v, 95)), 1)}
