@@ -97,6 +97,7 @@ class WarehouseGate:
     POLL_SECONDS = 0.02
     READER_POLL_SECONDS = 0.2
     _held: ClassVar[Counter[Path]] = Counter()  # gates this process holds (service workers)
+    _held_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, home: Path) -> None:
         self.path = home / "warehouse.gate"
@@ -117,7 +118,8 @@ class WarehouseGate:
                 os.close(fd)
                 return False
             self._shared = fd
-            WarehouseGate._held[self.path] += 1
+            with WarehouseGate._held_lock:
+                WarehouseGate._held[self.path] += 1
             return True
 
     def release(self) -> None:
@@ -126,7 +128,8 @@ class WarehouseGate:
             if self._shared is not None:
                 os.close(self._shared)  # closing the file drops its flock
                 self._shared = None
-                WarehouseGate._held[self.path] -= 1
+                with WarehouseGate._held_lock:
+                    WarehouseGate._held[self.path] -= 1
 
     def writer_waiting(self) -> bool:
         """Whether another live process has announced a write."""
