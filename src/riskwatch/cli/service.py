@@ -64,8 +64,7 @@ def serve(
         prune_serving,
         serving_copies,
     )
-    from riskwatch.store.locks import WarehouseGate
-    from riskwatch.store.warehouse import READ_WAIT_SECONDS, open_warehouse
+    from riskwatch.store.warehouse import open_warehouse, read_hold
 
     settings = get_settings()
     try:
@@ -76,13 +75,15 @@ def serve(
         with open_warehouse(settings.warehouse_path) as con:
             ensure_read_indexes(con)
         # a load meanwhile (minutes at 1 M) waits for the copies, as for any reader
-        with WarehouseGate(settings.warehouse_path.parent).reading(READ_WAIT_SECONDS):
+        with read_hold(settings.warehouse_path):
             reader = WarehouseReader(
                 settings.warehouse_path, settings.threads, settings.memory_limit
             )
-            serving_copies(reader, settings.home, wait=True)
-            prune_serving(reader, settings.home)  # copies of earlier runs and loads
-            reader.close()
+            try:
+                serving_copies(reader, settings.home, wait=True)
+                prune_serving(reader, settings.home)  # copies of earlier runs and loads
+            finally:
+                reader.close()
     if preload:  # read by the app's start-up (in this process, or each worker)
         os.environ["RISKWATCH_SERVE_PRELOAD"] = "1"
         get_settings.cache_clear()

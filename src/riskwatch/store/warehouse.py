@@ -133,7 +133,7 @@ def open_warehouse(
     if not read_only:
         gate = WarehouseGate(path.parent).writing(WRITE_WAIT_SECONDS)
     elif path.exists():
-        gate = WarehouseGate(path.parent).reading(READ_WAIT_SECONDS)
+        gate = read_hold(path)
     else:
         gate = nullcontext()  # connect says there is no warehouse yet
     with gate:
@@ -149,6 +149,12 @@ WRITE_WAIT_SECONDS = 120.0
 
 READ_WAIT_SECONDS = 900.0
 """How long a read-only job waits for a running load (a load of 1 M enterprises: ~5 min)."""
+
+
+def read_hold(path: Path) -> AbstractContextManager[None]:
+    """The shared hold a read-only job keeps on the warehouse at ``path`` while it reads
+    (for readers that open it themselves rather than through :func:`open_warehouse`)."""
+    return WarehouseGate(path.parent).reading(READ_WAIT_SECONDS)
 
 
 def _sql_str(value: str) -> str:
